@@ -1,0 +1,19 @@
+"""`orders-contract` console script: each area registers its own subcommands here."""
+
+from __future__ import annotations
+
+import typer
+
+from codegen.cli import register as register_codegen
+
+app = typer.Typer(
+    name="orders-contract",
+    help="Spec-first models, client, reference server and conformance suite for batch-order APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+register_codegen(app)
+
+
+def main() -> None:
+    app()
