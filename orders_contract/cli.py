@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from codegen.cli import register as register_codegen
+from contracts.server.cli import register as register_server
 
 app = typer.Typer(
     name="orders-contract",
@@ -13,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 register_codegen(app)
+register_server(app)
 
 
 def main() -> None:

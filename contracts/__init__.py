@@ -1,0 +1,1 @@
+"""Contract suite, Hypothesis strategies and reference server for the orders batch API."""

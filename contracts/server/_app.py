@@ -1,0 +1,136 @@
+"""The Starlette application: routes under ``/api/v3``, JSON errors everywhere, ``GET /health``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ._contract import load_contract
+from ._documents import order_document
+from ._errors import ApiError, ErrorItem, error_response
+from ._http import authenticate, check_partner, read_json
+from ._listing import list_orders
+from ._settings import Account, ServerSettings
+from ._single import delete_order, get_order, parse_order_pk, patch_order
+from ._state import ServerState
+from ._storage import Store
+from ._upsert import upsert_batch
+from ._validation import load_models
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("contracts.server")
+Handler = Callable[[ServerState, Account, Request], Awaitable[Response]]
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.server
+    return state
+
+
+def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        state = _state(request)
+        try:
+            account = authenticate(state, request)
+            check_partner(state, request, account)
+            return await handler(state, account, request)
+        except ApiError as error:
+            return error_response(error, without_array=state.fault("errors_without_array"))
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.url.path)
+            crash = ApiError(
+                500, [ErrorItem("Unexpected server error; it has been logged.", title="Server error")]
+            )
+            return error_response(crash, without_array=state.fault("errors_without_array"))
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+async def _upsert(state: ServerState, account: Account, request: Request) -> Response:
+    status, data = await upsert_batch(state, account, await read_json(state, request))
+    return _json({"data": data}, status)
+
+
+async def _list(state: ServerState, account: Account, request: Request) -> Response:
+    page = list_orders(state, account, request.query_params)
+    links = []
+    if page.next_cursor:
+        links.append(f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"')
+    if page.prev_cursor:
+        links.append(f'<{request.url.include_query_params(cursor=page.prev_cursor)}>; rel="prev"')
+    headers = {"Link": ", ".join(links)} if links else None
+    return _json({"data": [order_document(row) for row in page.rows]}, headers=headers)
+
+
+async def _get(state: ServerState, account: Account, request: Request) -> Response:
+    return _json({"data": get_order(state, account, parse_order_pk(request.path_params["id"]))})
+
+
+async def _patch(state: ServerState, account: Account, request: Request) -> Response:
+    pk = parse_order_pk(request.path_params["id"])
+    payload = await read_json(state, request)
+    return _json({"data": patch_order(state, account, pk, payload)})
+
+
+async def _delete(state: ServerState, account: Account, request: Request) -> Response:
+    delete_order(state, account, parse_order_pk(request.path_params["id"]))
+    return Response(status_code=204)
+
+
+async def _health(request: Request) -> Response:
+    state = _state(request)
+    try:
+        state.store.conn.execute("SELECT 1").fetchone()
+    except Exception:  # pragma: no cover - only when the database file vanished
+        log.exception("health check failed")
+        return _json({"status": "unavailable"}, 503)
+    return _json({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid")
+    detail = {404: "No such endpoint", 405: f"Method {request.method} is not allowed here"}.get(
+        exc.status_code, str(exc.detail)
+    )
+    error = ApiError(exc.status_code, [ErrorItem(detail, code)], dict(exc.headers or {}))
+    return error_response(error, without_array=_state(request).fault("errors_without_array"))
+
+
+def create_app(settings: ServerSettings) -> Starlette:
+    """A ready app: the models are imported, the spec's x-contract read, the database opened."""
+    load_models()
+    state = ServerState(settings, Store(settings.db_path), load_contract(settings.spec_path))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        state.store.close()
+
+    routes = []
+    for prefix in ("/api/v3/orders", "/api/v3/orders/"):
+        routes.append(Route(prefix, _api(_list), methods=["GET"], name=f"list{prefix}"))
+        routes.append(Route(prefix, _api(_upsert), methods=["POST"], name=f"upsert{prefix}"))
+    for path in ("/api/v3/orders/{id}", "/api/v3/orders/{id}/"):
+        routes.append(Route(path, _api(_get), methods=["GET"]))
+        routes.append(Route(path, _api(_patch), methods=["PATCH"]))
+        routes.append(Route(path, _api(_delete), methods=["DELETE"]))
+    routes.append(Route("/health", _health, methods=["GET"]))
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.state.server = state
+    return app

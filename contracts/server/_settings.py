@@ -1,0 +1,196 @@
+"""Immutable server configuration: accounts, storage path, timings and active faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._faults import Faults, UnknownFaultError, parse_faults
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEMO_ACCOUNTS",
+    "DEMO_PARTNER_ID",
+    "Account",
+    "ConfigError",
+    "ServerSettings",
+    "load_config",
+]
+
+DEFAULT_DB_PATH = str(Path(".orders-contract") / "reference.sqlite3")
+DEMO_PARTNER_ID = "3f1c2a6e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+
+
+class ConfigError(ValueError):
+    """The configuration file or a flag is invalid; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """An API account: HTTP Basic credentials, the integrations it owns and its known partner ids."""
+
+    username: str
+    password: str
+    integrations: tuple[int, ...]
+    partner_ids: tuple[str, ...] = ()
+
+
+DEMO_ACCOUNTS: tuple[Account, ...] = (
+    Account("demo", "demo-secret", (7, 739283), (DEMO_PARTNER_ID,)),
+    Account("other", "other-secret", (8,)),
+)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything the app and its launcher need.  Built from defaults, a TOML file and CLI flags."""
+
+    db_path: str = DEFAULT_DB_PATH
+    accounts: tuple[Account, ...] = DEMO_ACCOUNTS
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    processing_delay: float = 0.0
+    batch_latency: float = 0.0
+    faults: Faults = field(default_factory=frozenset)
+    max_body_bytes: int = 5 * 1024 * 1024
+    claim_ttl: float = 30.0
+    spec_path: str | None = None
+    log_level: str = "warning"
+
+    def __post_init__(self) -> None:
+        _check_settings(self)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (used to hand the settings to uvicorn worker processes)."""
+        data = dataclasses.asdict(self)
+        data["faults"] = sorted(self.faults)
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> ServerSettings:
+        values = dict(data)
+        values["accounts"] = tuple(
+            _account_from_mapping(a, f"accounts[{i}]") for i, a in enumerate(values.get("accounts", ()))
+        )
+        values["faults"] = parse_faults(values.get("faults", ()))
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> ServerSettings:
+        return dataclasses.replace(self, **changes)
+
+
+def _check_settings(s: ServerSettings) -> None:
+    if not s.accounts:
+        raise ConfigError("no accounts configured; add at least one [[accounts]] table to the config file")
+    seen_users: set[str] = set()
+    owner: dict[int, str] = {}
+    for account in s.accounts:
+        if account.username in seen_users:
+            raise ConfigError(f"account {account.username!r} is configured twice; usernames must be unique")
+        seen_users.add(account.username)
+        for integration in account.integrations:
+            if integration in owner:
+                raise ConfigError(
+                    f"integration {integration} belongs to both {owner[integration]!r} and "
+                    f"{account.username!r}; give each integration to one account"
+                )
+            owner[integration] = account.username
+    if s.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {s.workers}")
+    if s.workers > 1 and s.db_path == ":memory:":
+        raise ConfigError("--db :memory: cannot be shared by several workers; use a file or --workers 1")
+    for name in ("processing_delay", "batch_latency"):
+        value = getattr(s, name)
+        if not 0 <= value <= 3600:
+            raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 3600 seconds, got {value}")
+    if s.max_body_bytes < 1024:
+        raise ConfigError(f"max_body_bytes must be at least 1024, got {s.max_body_bytes}")
+    if not 0 <= s.port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, got {s.port}")
+
+
+def _account_from_mapping(raw: Any, where: str) -> Account:
+    if isinstance(raw, Account):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table with username, password and integrations")
+    unknown = set(raw) - {"username", "password", "integrations", "partner_ids"}
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown keys {sorted(unknown)}; allowed: username, password, integrations, partner_ids"
+        )
+    username, password = raw.get("username"), raw.get("password")
+    if not isinstance(username, str) or not username or ":" in username:
+        raise ConfigError(f"{where}.username: expected a non-empty string without ':'")
+    if not isinstance(password, str) or not password:
+        raise ConfigError(f"{where}.password: expected a non-empty string")
+    integrations = raw.get("integrations", ())
+    if (
+        not isinstance(integrations, Sequence)
+        or isinstance(integrations, str)
+        or not all(type(i) is int and i > 0 for i in integrations)
+    ):
+        raise ConfigError(f"{where}.integrations: expected a list of positive integers, e.g. [7, 739283]")
+    partner_ids = raw.get("partner_ids", ())
+    if not isinstance(partner_ids, Sequence) or isinstance(partner_ids, str):
+        raise ConfigError(f"{where}.partner_ids: expected a list of UUID strings")
+    checked: list[str] = []
+    for pid in partner_ids:
+        try:
+            checked.append(str(uuid.UUID(str(pid))))
+        except ValueError:
+            raise ConfigError(f"{where}.partner_ids: {pid!r} is not a UUID") from None
+    return Account(username, password, tuple(integrations), tuple(checked))
+
+
+_SERVER_KEYS = {
+    "db": "db_path",
+    "host": "host",
+    "port": "port",
+    "workers": "workers",
+    "processing_delay": "processing_delay",
+    "batch_latency": "batch_latency",
+    "max_body_bytes": "max_body_bytes",
+    "faults": "faults",
+}
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config into ServerSettings keyword arguments (``accounts`` and ``[server]`` keys)."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist; pass an existing TOML file to --config") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+    unknown = set(raw) - {"accounts", "server"}
+    if unknown:
+        raise ConfigError(f"{p}: unknown top-level keys {sorted(unknown)}; allowed: [[accounts]], [server]")
+    result: dict[str, Any] = {}
+    accounts = raw.get("accounts")
+    if accounts is not None:
+        if not isinstance(accounts, list):
+            raise ConfigError(f"{p}: 'accounts' must be an array of tables ([[accounts]])")
+        result["accounts"] = tuple(
+            _account_from_mapping(a, f"{p}: accounts[{i}]") for i, a in enumerate(accounts)
+        )
+    server = raw.get("server", {})
+    if not isinstance(server, dict):
+        raise ConfigError(f"{p}: [server] must be a table")
+    for key, value in server.items():
+        if key not in _SERVER_KEYS:
+            raise ConfigError(f"{p}: unknown [server] key {key!r}; allowed: {sorted(_SERVER_KEYS)}")
+        if key == "faults":
+            try:
+                value = parse_faults(value if isinstance(value, list) else [str(value)])
+            except UnknownFaultError as exc:
+                raise ConfigError(f"{p}: {exc}") from None
+        result[_SERVER_KEYS[key]] = value
+    return result

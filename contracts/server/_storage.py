@@ -1,0 +1,243 @@
+"""SQLite storage: orders, processing claims; WAL mode so several worker processes can share one file.
+
+All state lives in the database.  Every transaction is short and never spans an ``await``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["OrderRow", "Store", "StoredOrder"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS orders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        integration_id INTEGER NOT NULL,
+        order_id TEXT NOT NULL,
+        order_number TEXT NOT NULL,
+        status TEXT NOT NULL,
+        shop_created_at TEXT NOT NULL,
+        shop_created_date TEXT NOT NULL,
+        shop_updated_at TEXT NOT NULL,
+        shop_updated_date TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL,
+        visible_at REAL NOT NULL
+    )""",
+    # Not UNIQUE on purpose: uniqueness of the upsert key is the server's job (a write transaction that
+    # looks up and inserts under one lock), so the faults `no_upsert` / `no_conflict_detection` can break it.
+    "CREATE INDEX IF NOT EXISTS orders_upsert_key ON orders(account, integration_id, order_id)",
+    "CREATE INDEX IF NOT EXISTS orders_order_id ON orders(account, order_id COLLATE NOCASE)",
+    "CREATE INDEX IF NOT EXISTS orders_order_number ON orders(account, order_number COLLATE NOCASE)",
+    """CREATE TABLE IF NOT EXISTS processing_claims (
+        account TEXT NOT NULL,
+        integration_id INTEGER NOT NULL,
+        order_id TEXT NOT NULL,
+        token TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (account, integration_id, order_id)
+    ) WITHOUT ROWID""",
+)
+
+_COLUMNS = (
+    "account, integration_id, order_id, order_number, status, shop_created_at, shop_created_date, "
+    "shop_updated_at, shop_updated_date, body, created_at, modified_at, visible_at"
+)
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    """One order as written: indexed columns plus the JSON document (``body``, without server fields)."""
+
+    account: str
+    integration_id: int
+    order_id: str
+    order_number: str
+    status: str
+    shop_created_at: str
+    shop_created_date: str
+    shop_updated_at: str
+    shop_updated_date: str
+    body: bytes
+    created_at: str
+    modified_at: str
+    visible_at: float
+
+    def values(self) -> tuple[object, ...]:
+        return (
+            self.account,
+            self.integration_id,
+            self.order_id,
+            self.order_number,
+            self.status,
+            self.shop_created_at,
+            self.shop_created_date,
+            self.shop_updated_at,
+            self.shop_updated_date,
+            self.body,
+            self.created_at,
+            self.modified_at,
+            self.visible_at,
+        )
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """An existing order as read back for upserts and single-order reads."""
+
+    id: int
+    integration_id: int
+    order_id: str
+    body: bytes
+    created_at: str
+    modified_at: str
+    visible_at: float
+
+
+_ROW_SELECT = "SELECT id, integration_id, order_id, body, created_at, modified_at, visible_at FROM orders"
+
+
+class Store:
+    """One connection per process (the event loop thread); transactions never span an await."""
+
+    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+        )
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        with self.write() as conn:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on any exception)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for several queries."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            self.conn.execute("COMMIT")
+
+    # -- processing claims -------------------------------------------------------------------------
+
+    def claim(
+        self, account: str, keys: Sequence[tuple[int, str]], token: str, now: float, ttl: float
+    ) -> bool:
+        """Claim every (integration_id, order_id) key for this request, or none if one is held."""
+        sql = (
+            "INSERT INTO processing_claims (account, integration_id, order_id, token, expires_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, integration_id, order_id) DO UPDATE SET "
+            "token = excluded.token, expires_at = excluded.expires_at WHERE processing_claims.expires_at < ?"
+        )
+        rows = [(account, integration, order_id, token, now + ttl, now) for integration, order_id in keys]
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = self.conn.total_changes
+            self.conn.executemany(sql, rows)
+            claimed = self.conn.total_changes - before == len(rows)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT" if claimed else "ROLLBACK")
+        return claimed
+
+    @staticmethod
+    def release_in(
+        conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]], token: str
+    ) -> None:
+        conn.executemany(
+            "DELETE FROM processing_claims"
+            " WHERE account = ? AND integration_id = ? AND order_id = ? AND token = ?",
+            [(account, integration, order_id, token) for integration, order_id in keys],
+        )
+
+    def release(self, account: str, keys: Sequence[tuple[int, str]], token: str) -> None:
+        with self.write() as conn:
+            self.release_in(conn, account, keys, token)
+
+    # -- orders ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def rows_by_order_ids(conn: sqlite3.Connection, account: str, order_ids: Sequence[str]) -> list[OrderRow]:
+        unique = sorted(set(order_ids))
+        found: list[OrderRow] = []
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"{_ROW_SELECT} WHERE account = ? AND order_id IN ({marks}) ORDER BY id"
+            found.extend(OrderRow(*row) for row in conn.execute(sql, (account, *chunk)))
+        return found
+
+    @staticmethod
+    def rows_by_ids(conn: sqlite3.Connection, account: str, ids: Sequence[int]) -> dict[int, OrderRow]:
+        unique = sorted(set(ids))
+        found: dict[int, OrderRow] = {}
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"{_ROW_SELECT} WHERE account = ? AND id IN ({marks})"
+            found.update((row[0], OrderRow(*row)) for row in conn.execute(sql, (account, *chunk)))
+        return found
+
+    @staticmethod
+    def insert_many(conn: sqlite3.Connection, orders: Sequence[StoredOrder]) -> list[int]:
+        """Insert in order; ids are consecutive because we hold the write lock and use AUTOINCREMENT."""
+        if not orders:
+            return []
+        marks = ",".join("?" * 13)
+        conn.executemany(f"INSERT INTO orders ({_COLUMNS}) VALUES ({marks})", [o.values() for o in orders])
+        last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        return list(range(last - len(orders) + 1, last + 1))
+
+    @staticmethod
+    def update_many(conn: sqlite3.Connection, updates: Sequence[tuple[int, StoredOrder]]) -> None:
+        if not updates:
+            return
+        sets = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
+        conn.executemany(
+            f"UPDATE orders SET {sets} WHERE id = ?",
+            [(*order.values(), order_pk) for order_pk, order in updates],
+        )
+
+    def get(self, account: str, order_pk: int, now: float) -> OrderRow | None:
+        row = self.conn.execute(
+            f"{_ROW_SELECT} WHERE id = ? AND account = ? AND visible_at <= ?", (order_pk, account, now)
+        ).fetchone()
+        return OrderRow(*row) if row else None
+
+    def delete(self, account: str, order_pk: int, now: float, *, noop: bool = False) -> bool:
+        with self.write() as conn:
+            if noop:
+                sql = "SELECT 1 FROM orders WHERE id = ? AND account = ? AND visible_at <= ?"
+                return conn.execute(sql, (order_pk, account, now)).fetchone() is not None
+            cur = conn.execute(
+                "DELETE FROM orders WHERE id = ? AND account = ? AND visible_at <= ?",
+                (order_pk, account, now),
+            )
+            return cur.rowcount > 0
