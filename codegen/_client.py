@@ -1,0 +1,90 @@
+"""Stage 3b: the httpx client package (jinja2 templates), every spec value emitted as a Python literal."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ._ir import ApiIR
+
+__all__ = ["RenderError", "render_client_files"]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_ANNOTATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_.\[\], |]+\])?$")
+
+
+class RenderError(Exception):
+    """A value that is not safe to emit reached a template (a generator bug: fail closed)."""
+
+
+def literal(value: Any) -> str:
+    """A Python literal for str/int/bool/None (repr is always a valid, inert literal for these)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    raise RenderError(f"refusing to emit a {type(value).__name__} as a literal: {value!r}")
+
+
+def identifier(value: Any) -> str:
+    text = str(value)
+    if not text.isidentifier() or keyword.iskeyword(text) or not text.isascii():
+        raise RenderError(f"not a safe Python identifier: {text!r}")
+    return text
+
+
+def annotation(value: Any) -> str:
+    text = str(value)
+    if not _ANNOTATION.match(text):
+        raise RenderError(f"not a safe type annotation: {text!r}")
+    return text
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - Python source, not HTML; values go through `lit`/`ident`
+    )
+    env.filters.update(lit=literal, ident=identifier, annotation=annotation)
+    return env
+
+
+def render_client_files(
+    ir: ApiIR, *, header: str, base_url: str, client_name: str, model_classes: frozenset[str], sha256: str
+) -> dict[str, str]:
+    """Unformatted sources of `_runtime.py`, `client.py` and `__init__.py`."""
+    env = _environment()
+    async_name = "Async" + client_name
+    context = {
+        "ir": ir,
+        "header": header,
+        "base_url": base_url,
+        "client_name": identifier(client_name),
+        "async_name": identifier(async_name),
+        "model_imports": sorted(set(ir.model_names) | ({ir.batch.item_model} if ir.batch else set())),
+        "models": sorted(model_classes),
+        "sha256": sha256,
+    }
+    runtime_names = [
+        "ApiError",
+        "BatchSizeError",
+        "ChunkError",
+        "ErrorDetail",
+        "PageLimitError",
+        "RetryPolicy",
+        "UnexpectedResponse",
+        "parse_pointer",
+    ]
+    extra = ["DEFAULT_BASE_URL", "SPEC_SHA256"] + (["X_CONTRACT_JSON"] if ir.contract_json else [])
+    context["exports"] = sorted({*runtime_names, client_name, async_name, *model_classes, *extra})
+    return {
+        "_runtime.py": env.get_template("_runtime.py.jinja").render(context),
+        "client.py": env.get_template("client.py.jinja").render(context),
+        "__init__.py": env.get_template("__init__.py.jinja").render(context),
+    }

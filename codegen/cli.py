@@ -1,0 +1,144 @@
+"""`orders-contract generate` and `orders-contract lint` (typer + rich)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ._examples import check_examples
+from ._findings import Finding, SpecError, has_errors
+from ._format import FormatError
+from ._generate import build_tree, diff_tree, package_name, prepare, write_tree
+from ._load import LoadedSpec, SpecLoadError, load_spec, validate
+
+__all__ = ["FIX_COMMAND", "GENERATED_DIR", "SPEC_DIR", "register"]
+
+SPEC_DIR = Path("spec")
+GENERATED_DIR = Path("generated")
+FIX_COMMAND = "make generate"
+_SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True)
+    return typer.Exit(code)
+
+
+def _print_findings(findings: list[Finding] | tuple[Finding, ...], *, title: str) -> None:
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        groups[finding.rule or finding.level].append(finding)
+    if not findings:
+        out.print(f"{title}: no findings")
+        return
+    out.print(f"{title}: {len(findings)} finding(s)")
+    for rule in sorted(groups):
+        items = sorted(groups[rule], key=lambda f: (f.level != "error", f.location))
+        out.print(f"\n[bold]{rule}[/bold] ({len(items)})", markup=True)
+        for f in items:
+            colour = "red" if f.level == "error" else "yellow"
+            out.print(f"  [{colour}]{f.level}[/{colour}] ", markup=True, end="")
+            out.print(f"{f.location or '/'}: {f.message}", markup=False)
+            if f.snippet:
+                out.print(f"      {f.snippet}", markup=False)
+
+
+def _specs_in(spec_dir: Path) -> list[Path]:
+    if not spec_dir.is_dir():
+        raise _fail(f"{spec_dir}/ not found; run from the repository root or pass --spec PATH --out DIR")
+    specs = sorted(p for p in spec_dir.iterdir() if p.suffix in _SPEC_SUFFIXES and p.is_file())
+    if not specs:
+        raise _fail(f"no *.yaml/*.yml/*.json spec in {spec_dir}/")
+    return specs
+
+
+def _load(path: Path) -> LoadedSpec:
+    try:
+        return load_spec(path)
+    except SpecLoadError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: bool) -> bool:
+    """Return True when (check mode) the tree on disk differs."""
+    try:
+        tree = build_tree(spec, package)
+    except SpecError as exc:
+        _print_findings(
+            [f for f in exc.findings if f.level == "error"], title=f"{spec.name}: cannot generate"
+        )
+        raise typer.Exit(1) from None
+    except (FormatError, SyntaxError) as exc:
+        raise _fail(f"{spec.name}: generator produced invalid code ({exc}); please report this") from None
+    if check:
+        diff = diff_tree(tree, out_dir)
+        if diff:
+            out.print(diff, markup=False, end="")
+            err.print(f"{out_dir / tree.package}: generated code is out of date; run `{FIX_COMMAND}`")
+            return True
+        out.print(f"{out_dir / tree.package}: up to date ({len(tree.files)} files)")
+        return False
+    try:
+        written = write_tree(tree, out_dir)
+    except RuntimeError as exc:
+        raise _fail(f"{spec.name}: {exc}; nothing written") from None
+    except OSError as exc:
+        raise _fail(f"cannot write to {out_dir}: {exc.strerror}") from None
+    warnings = sum(1 for f in tree.findings if f.level == "warning")
+    out.print(
+        f"{spec.name} → {out_dir / tree.package} ({len(written)} files, {warnings} normaliser warning(s))"
+    )
+    return False
+
+
+def generate(
+    check: Annotated[
+        bool, typer.Option("--check", help="Regenerate in memory, print a diff, exit 1 on drift.")
+    ] = False,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="One spec file (default: every spec in spec/).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: generated/).")
+    ] = None,
+    package: Annotated[
+        str | None, typer.Option("--package", help="Package name (default: from the spec).")
+    ] = None,
+) -> None:
+    """Generate models + client packages from OpenAPI specs (spec/*.yaml → generated/<package>/)."""
+    if package is not None and spec is None:
+        raise _fail("--package needs --spec (each spec in spec/ maps to its own package)")
+    paths = [spec] if spec is not None else _specs_in(SPEC_DIR)
+    target = out_dir if out_dir is not None else GENERATED_DIR
+    drift = False
+    for path in paths:
+        drift |= _generate_one(_load(path), target, package, check)
+    if drift:
+        raise typer.Exit(1)
+
+
+def lint(spec: Annotated[Path, typer.Argument(help="OpenAPI spec file to check.")]) -> None:
+    """Print validation errors, normaliser rewrites and examples that fail their own schema."""
+    loaded = _load(spec)
+    findings = validate(loaded.document)
+    if not has_errors(findings):
+        try:
+            _doc, _ir, findings = prepare(loaded)
+        except SpecError as exc:
+            findings = list(exc.findings)
+        findings = [*findings, *check_examples(loaded.document)]
+    _print_findings(findings, title=f"{loaded.name} (package {package_name(loaded)})")
+    if has_errors(findings):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)
+    app.command("lint")(lint)
