@@ -1,0 +1,139 @@
+"""`orders-contract proxy`: forward a client's traffic unchanged to another server, checking both ways."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from starlette.types import Message, Receive, Scope, Send
+
+from ._checker import ClientChecker
+from ._middleware import CheckOptions, ClientCheckMiddleware
+from ._store import CheckStore
+
+__all__ = ["HOP_BY_HOP", "ForwardingApp", "create_proxy_app"]
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+
+def _drop(
+    headers: list[tuple[bytes, bytes]], also: frozenset[str] = frozenset()
+) -> list[tuple[bytes, bytes]]:
+    connection_tokens = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.decode("latin-1").split(",")
+    }
+    dropped = HOP_BY_HOP | also | connection_tokens
+    return [(k, v) for k, v in headers if k.decode("latin-1").lower() not in dropped]
+
+
+class ForwardingApp:
+    """ASGI app that sends each request to `upstream` (same method, path, query, headers, body) and
+    returns the upstream's status, headers and raw body bytes.  Upstream down → 502 in the error shape."""
+
+    def __init__(self, upstream: str, *, timeout: float = 30.0) -> None:
+        self.upstream = httpx.URL(upstream.rstrip("/"))
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
+        return self._client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        target = self.upstream.copy_with(
+            raw_path=self.upstream.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
+        )
+        headers = _drop(list(scope.get("headers") or []), frozenset({"host", "content-length"}))
+        request = self._http().build_request(
+            scope["method"], target, headers=headers, content=b"".join(chunks)
+        )
+        try:
+            response = await self._http().send(request, stream=True)
+        except httpx.HTTPError as exc:
+            await _bad_gateway(send, f"upstream {self.upstream} did not answer: {type(exc).__name__}: {exc}")
+            return
+        try:
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        except httpx.HTTPError as exc:
+            await _bad_gateway(send, f"upstream {self.upstream} broke off its answer: {exc}")
+            return
+        finally:
+            await response.aclose()
+        out = _drop(list(response.headers.raw), frozenset({"content-length"}))
+        out.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message: Message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._client is not None:
+                    await self._client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _bad_gateway(send: Send, detail: str) -> None:
+    body = json.dumps(
+        {"errors": [{"status": "502", "code": "invalid", "title": "Bad gateway", "detail": detail}]}
+    )
+    raw = body.encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    await send({"type": "http.response.start", "status": 502, "headers": headers})
+    await send({"type": "http.response.body", "body": raw})
+
+
+def create_proxy_app(
+    upstream: str,
+    *,
+    store: CheckStore | None = None,
+    checker: ClientChecker | None = None,
+    report_dir: str | None = None,
+    timeout: float = 30.0,
+    **options: Any,
+) -> ClientCheckMiddleware:
+    """The forwarding app wrapped in the client checks, with response validation switched on."""
+    return ClientCheckMiddleware(
+        ForwardingApp(upstream, timeout=timeout),
+        store=store,
+        checker=checker,
+        options=CheckOptions(
+            validate_responses=True, ignore_paths=(), report_dir=report_dir, extra=dict(options)
+        ),
+    )

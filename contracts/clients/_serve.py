@@ -1,0 +1,167 @@
+"""Running with client checks: the reference server behind the middleware, or the proxy, under uvicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from ._checker import DEFAULT_MIN_RETRY_DELAY, ClientChecker
+from ._middleware import CheckOptions, ClientCheckMiddleware
+from ._proxy import create_proxy_app
+from ._report import write_reports
+from ._scripts import Script, ScriptError, parse_script_flag
+from ._store import CheckStore
+
+if TYPE_CHECKING:
+    from contracts.server import ServerSettings
+
+__all__ = [
+    "CHECKS_ENV",
+    "CheckConfig",
+    "checked_app_from_env",
+    "parse_scripts",
+    "run_proxy",
+    "serve_with_checks",
+]
+
+CHECKS_ENV = "ORDERS_CONTRACT_CLIENT_CHECKS"
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Where the checks keep their state, and the back-off the conflict rule expects."""
+
+    store_path: str
+    min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls, text: str) -> CheckConfig:
+        return cls(**json.loads(text))
+
+
+def parse_scripts(flags: Sequence[str]) -> list[Script]:
+    """Read every `--script` flag; on a bad one print one line saying how to write it and exit 2."""
+    try:
+        return [parse_script_flag(flag) for flag in flags]
+    except ScriptError as exc:
+        print(f"error: --script: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def fresh_store(config: CheckConfig, scripts: Sequence[Script]) -> CheckStore:
+    """Open the store, forget the last session's violations and scripts, and seed the new scripts once."""
+    store = CheckStore(config.store_path)
+    store.clear()
+    store.clear_scripts()
+    for script in scripts:
+        store.add_script(script)
+    return store
+
+
+def wrap(app: ASGIApp, config: CheckConfig, store: CheckStore | None = None) -> ClientCheckMiddleware:
+    checker = ClientChecker(min_retry_delay=config.min_retry_delay)
+    return ClientCheckMiddleware(
+        app, store=store or CheckStore(config.store_path), checker=checker, options=CheckOptions()
+    )
+
+
+def checked_app_from_env() -> ASGIApp:
+    """uvicorn factory for worker processes: the reference app from its env settings, wrapped."""
+    from contracts.server._launch import app_from_env
+
+    return wrap(app_from_env(), CheckConfig.from_env(os.environ[CHECKS_ENV]))
+
+
+def _default_store_path(db_path: str) -> str:
+    folder = Path(".orders-contract") if db_path == ":memory:" else Path(db_path).parent
+    return str(folder / "client-checks.sqlite3")
+
+
+def _finish(store: CheckStore, report_dir: str | None) -> None:
+    violations, checked = store.violations(), store.checked_requests()
+    print(f"client checks: {len(violations)} violation(s) in {checked} checked request(s)")
+    if report_dir:
+        json_path, junit_path = write_reports(Path(report_dir), violations, checked)
+        print(f"client checks: reports written to {json_path} and {junit_path}")
+
+
+def serve_with_checks(
+    settings: ServerSettings,
+    *,
+    scripts: Sequence[str] = (),
+    report_dir: str | None = None,
+    store_path: str | None = None,
+    min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY,
+) -> None:
+    """`orders-contract serve --check-clients`: like `serve`, behind the client checks; on shutdown the
+    totals are printed and, with `report_dir`, the JSON and JUnit reports are written."""
+    from contracts.server import create_app
+    from contracts.server._launch import SETTINGS_ENV, prepare_database
+
+    config = CheckConfig(store_path or _default_store_path(settings.db_path), min_retry_delay)
+    store = fresh_store(config, parse_scripts(scripts))
+    prepare_database(settings)
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "timeout_graceful_shutdown": 5,
+        "access_log": False,
+    }
+    print(
+        f"client checks on: http://{settings.host}:{settings.port}/_contract/violations "
+        f"(store {config.store_path}); report with `orders-contract clients report --server "
+        f"http://{settings.host}:{settings.port}`"
+    )
+    sys.stdout.flush()
+    try:
+        if settings.workers == 1:
+            uvicorn.run(wrap(create_app(settings), config, store), **common)
+        else:
+            import orjson
+
+            os.environ[SETTINGS_ENV] = orjson.dumps(settings.to_json_dict()).decode()
+            os.environ[CHECKS_ENV] = config.to_env()
+            uvicorn.run(
+                "contracts.clients._serve:checked_app_from_env",
+                factory=True,
+                workers=settings.workers,
+                **common,
+            )
+    finally:
+        _finish(store, report_dir)
+
+
+def run_proxy(
+    upstream: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8010,
+    scripts: Sequence[str] = (),
+    report_dir: str | None = None,
+    store_path: str = str(Path(".orders-contract") / "proxy-checks.sqlite3"),
+    min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY,
+    log_level: str = "warning",
+) -> None:
+    config = CheckConfig(store_path, min_retry_delay)
+    store = fresh_store(config, parse_scripts(scripts))
+    app = create_proxy_app(upstream, store=store, checker=ClientChecker(min_retry_delay=min_retry_delay))
+    print(f"proxy http://{host}:{port} -> {upstream} (checks: http://{host}:{port}/_contract/violations)")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(
+            app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=5
+        )
+    finally:
+        _finish(store, report_dir)

@@ -1,0 +1,79 @@
+"""`orders-contract proxy` and `orders-contract clients report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["register", "register_clients"]
+
+clients_app = typer.Typer(help="Check that API clients send what the spec expects.", no_args_is_help=True)
+
+
+@clients_app.command("report")
+def report_command(
+    server: Annotated[str, typer.Option(help="Base URL of `serve --check-clients` or of the proxy.")],
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the violations as JSON here.")
+    ] = None,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+) -> None:
+    """Print what the checks recorded; exit 1 when there are violations, 0 when none, 2 when unreachable."""
+    from ._report import ReportUnavailable, fetch_report, render_table, write_json, write_junit
+
+    try:
+        violations, checked = fetch_report(server)
+    except ReportUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    render_table(Console(), violations, checked)
+    if json_path is not None:
+        write_json(json_path, violations, checked)
+    if junit_xml is not None:
+        write_junit(junit_xml, violations, checked)
+    raise typer.Exit(1 if violations else 0)
+
+
+def proxy_command(
+    upstream: Annotated[str, typer.Option(help="Server to forward to, e.g. http://127.0.0.1:8000.")],
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8010,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    script: Annotated[
+        list[str] | None,
+        typer.Option(help="Scripted answer, e.g. conflict:2 or server_error:1 (repeatable)."),
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="Write JSON + JUnit reports here on shutdown.")
+    ] = None,
+    store: Annotated[Path, typer.Option(help="SQLite file for violations and scripts.")] = Path(
+        ".orders-contract/proxy-checks.sqlite3"
+    ),
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Forward a client's traffic unchanged to UPSTREAM, checking requests and the upstream's answers."""
+    if not upstream.startswith(("http://", "https://")):
+        typer.echo(f"error: --upstream {upstream!r} must be an http:// or https:// URL", err=True)
+        raise typer.Exit(2)
+    from ._serve import run_proxy
+
+    run_proxy(
+        upstream,
+        host=host,
+        port=port,
+        scripts=script or [],
+        report_dir=str(report_dir) if report_dir else None,
+        store_path=str(store),
+        log_level=log_level,
+    )
+
+
+def register_clients(app: typer.Typer) -> None:
+    """Add `proxy` and `clients report` to the `orders-contract` command."""
+    app.command("proxy")(proxy_command)
+    app.add_typer(clients_app, name="clients")
+
+
+register = register_clients
