@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,13 @@ def _get(block: Mapping[str, Any], *keys: str) -> Any:
 def load_contract(spec_path: str | Path | None = None) -> ContractRules:
     """Read ``x-contract`` of ``POST /orders`` from the spec; defaults if no spec file exists."""
     path = Path(spec_path) if spec_path else default_spec_path()
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    return _load_contract(path, bool(spec_path), stamp)
+
+
+@cache
+def _load_contract(path: Path, explicit: bool, _stamp: int) -> ContractRules:
+    spec_path = path if explicit else None
     if not path.exists():
         if spec_path:
             raise ContractError(f"spec file {path} does not exist; pass an existing file or omit the option")

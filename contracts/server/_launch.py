@@ -12,12 +12,12 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import uvicorn
 from starlette.applications import Starlette
@@ -139,14 +139,14 @@ def _settings_from(
 
 
 def _wait_healthy(url: str, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-    with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"server exited with code {proc.returncode} before becoming healthy")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(url + "/health").status_code == 200:
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before becoming healthy")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url + "/health", timeout=2.0) as answer:
+                if answer.status == 200:
                     return
-            time.sleep(0.02)
+        time.sleep(0.02)
     raise TimeoutError(f"server at {url} did not answer /health in time")
 
 

@@ -1,0 +1,148 @@
+"""GET /orders: filters, sorting, page size, cursor pagination through Link headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from srv_helpers import assert_error_shape, client, make_order, unique
+
+from contracts.server import RunningServer, running_server
+
+_LINK = re.compile(r'<([^>]+)>; rel="(next|prev)"')
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with running_server() as started:
+        with client(started) as c:
+            batch = []
+            for i in range(30):
+                batch.append(
+                    make_order(
+                        f"L-{i:03d}",
+                        integration=7 if i % 3 else 739283,
+                        order_number=f"NUM-{i:03d}",
+                        status="shipped" if i % 2 else "Unshipped",
+                        created=f"2024-01-{1 + i % 10:02d}T12:00:00+00:00",
+                        updated=f"2024-02-{1 + i % 5:02d}T23:30:00-02:00",
+                    )
+                )
+            assert c.post("/orders", json=batch).status_code == 201
+        yield started
+
+
+def _links(response: httpx.Response) -> dict[str, str]:
+    return {rel: url for url, rel in _LINK.findall(response.headers.get("link", ""))}
+
+
+def _ids(c: httpx.Client, **params: Any) -> list[str]:
+    response = c.get("/orders", params=params)
+    assert response.status_code == 200, response.text
+    return [o["order_id"] for o in response.json()["data"]]
+
+
+def test_default_sort_is_newest_first(server: RunningServer) -> None:
+    with client(server) as c:
+        ids = _ids(c)
+    assert ids == [f"L-{i:03d}" for i in reversed(range(30))]
+
+
+def test_filters(server: RunningServer) -> None:
+    with client(server) as c:
+        assert set(_ids(c, integration="739283")) == {f"L-{i:03d}" for i in range(0, 30, 3)}
+        assert len(_ids(c, integration="7,739283")) == 30
+        assert _ids(c, order_id="l-004") == ["L-004"]
+        assert _ids(c, order_number="num-005") == ["L-005"]
+        assert set(_ids(c, status="UNSHIPPED")) == {f"L-{i:03d}" for i in range(0, 30, 2)}
+        assert set(_ids(c, order_created_at="2024-01-03")) == {"L-002", "L-012", "L-022"}
+        assert len(_ids(c, order_created_at_min="2024-01-09")) == 6
+        assert len(_ids(c, order_created_at_max="2024-01-02")) == 6
+        # 23:30 at -02:00 is the next day in UTC: dates are compared in UTC
+        assert set(_ids(c, order_updated_at="2024-02-02")) == {f"L-{i:03d}" for i in range(0, 30, 5)}
+        assert len(_ids(c, order_updated_at_min="2024-02-05", order_updated_at_max="2024-02-05")) == 6
+        assert _ids(c, order_id="L-001", integration="739283") == []
+
+
+def test_bad_filter_values_name_the_parameter(server: RunningServer) -> None:
+    with client(server) as c:
+        for params, name in [
+            ({"integration": "abc"}, "integration"),
+            ({"integration": "8"}, "integration"),
+            ({"order_created_at": "2024-13-01"}, "order_created_at"),
+            ({"order_updated_at_min": "yesterday"}, "order_updated_at_min"),
+            ({"page_size": "0"}, "page_size"),
+            ({"page_size": "201"}, "page_size"),
+            ({"page_size": "ten"}, "page_size"),
+        ]:
+            errors = assert_error_shape(c.get("/orders", params=params), 400)
+            assert errors[0]["source"] == {"parameter": name}, params
+
+
+def test_sorting(server: RunningServer) -> None:
+    with client(server) as c:
+        assert _ids(c, sort="order_number")[:3] == ["L-000", "L-001", "L-002"]
+        assert _ids(c, sort="pk")[:2] == ["L-000", "L-001"]
+        assert _ids(c, sort="-order_number,order_number")[:2] == ["L-029", "L-028"]  # contradiction ignored
+        assert _ids(c, sort="bogus,order_number") == _ids(c)  # unsupported → default -pk
+        by_integration = c.get("/orders", params={"sort": "integration,-order_created_at"}).json()["data"]
+        keys = [
+            (o["order_details"]["integration"]["id"], o["order_details"]["order_created_at"])
+            for o in by_integration
+        ]
+        assert [k[0] for k in keys] == sorted(k[0] for k in keys)
+        for (a_int, a_created), (b_int, b_created) in zip(keys, keys[1:], strict=False):
+            if a_int == b_int:
+                assert a_created >= b_created
+
+
+@pytest.mark.parametrize(
+    "sort", ["-pk", "order_number", "integration,-order_created_at", "-order_updated_at"]
+)
+def test_cursor_walk_forward_and_back_visits_every_order_once(server: RunningServer, sort: str) -> None:
+    with client(server) as c:
+        expected = _ids(c, sort=sort)
+        seen: list[str] = []
+        pages: list[list[str]] = []
+        response = c.get("/orders", params={"sort": sort, "page_size": 7})
+        for _ in range(10):
+            page = [o["order_id"] for o in response.json()["data"]]
+            seen.extend(page)
+            pages.append(page)
+            links = _links(response)
+            if "next" not in links:
+                break
+            response = c.get(links["next"])
+        assert seen == expected
+        assert [len(p) for p in pages] == [7, 7, 7, 7, 2]
+        for _ in range(10):  # walk back from the last page with the prev links
+            links = _links(response)
+            if "prev" not in links:
+                break
+            response = c.get(links["prev"])
+            pages.pop()
+            assert [o["order_id"] for o in response.json()["data"]] == pages[-1]
+        assert len(pages) == 1
+
+
+def test_cursor_is_stable_when_orders_are_inserted(server: RunningServer) -> None:
+    with client(server) as c:
+        first = c.get("/orders", params={"page_size": 5, "integration": "7"})
+        nxt = _links(first)["next"]
+        before = [o["order_id"] for o in c.get(nxt).json()["data"]]
+        assert c.post("/orders", json=[make_order(unique("NEW"))]).status_code == 201
+        after = [o["order_id"] for o in c.get(nxt).json()["data"]]
+    assert before == after
+
+
+def test_bad_cursor_is_a_json_error(server: RunningServer) -> None:
+    with client(server) as c:
+        for cursor in ("!!!", "bm90IGpzb24", "eyJzIjpbXX0"):
+            errors = assert_error_shape(c.get("/orders", params={"cursor": cursor}), 404)
+            assert errors[0]["detail"] == "Invalid cursor"
+        good = _links(c.get("/orders", params={"page_size": 3}))["next"]
+        cursor = httpx.URL(good).params["cursor"]
+        assert_error_shape(c.get("/orders", params={"cursor": cursor, "sort": "order_number"}), 404)
