@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from codegen.cli import register as register_codegen
+from contracts.clients.cli import register_clients
 from contracts.server.cli import register as register_server
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 register_codegen(app)
 register_server(app)
+register_clients(app)
 
 
 def main() -> None:

@@ -47,9 +47,12 @@ class ForwardingApp:
     """ASGI app that sends each request to `upstream` (same method, path, query, headers, body) and
     returns the upstream's status, headers and raw body bytes.  Upstream down → 502 in the error shape."""
 
-    def __init__(self, upstream: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, upstream: str, *, timeout: float = 30.0, rewrite_links: bool = True) -> None:
         self.upstream = httpx.URL(upstream.rstrip("/"))
         self.timeout = timeout
+        self.rewrite_links = rewrite_links
+        port = f":{self.upstream.port}" if self.upstream.port else ""
+        self._origin = f"{self.upstream.scheme}://{self.upstream.host}{port}".encode()
         self._client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
@@ -93,9 +96,23 @@ class ForwardingApp:
         finally:
             await response.aclose()
         out = _drop(list(response.headers.raw), frozenset({"content-length"}))
+        if self.rewrite_links:
+            out = self._rewrite(out, scope)
         out.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": response.status_code, "headers": out})
         await send({"type": "http.response.body", "body": body})
+
+    def _rewrite(self, headers: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[bytes, bytes]]:
+        """Point `Link` / `Location` URLs at the upstream back at this proxy, so that a client following
+        pagination stays behind the checks."""
+        host = next((v for k, v in scope.get("headers") or [] if k.lower() == b"host"), b"")
+        if not host:
+            return headers
+        mine = f"{scope.get('scheme', 'http')}://".encode() + host
+        return [
+            (k, v.replace(self._origin, mine) if k.lower() in (b"link", b"location") else v)
+            for k, v in headers
+        ]
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -126,11 +143,12 @@ def create_proxy_app(
     checker: ClientChecker | None = None,
     report_dir: str | None = None,
     timeout: float = 30.0,
+    rewrite_links: bool = True,
     **options: Any,
 ) -> ClientCheckMiddleware:
     """The forwarding app wrapped in the client checks, with response validation switched on."""
     return ClientCheckMiddleware(
-        ForwardingApp(upstream, timeout=timeout),
+        ForwardingApp(upstream, timeout=timeout, rewrite_links=rewrite_links),
         store=store,
         checker=checker,
         options=CheckOptions(

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
+
+import uvicorn
 
 BASE = "/api/v3"
 
@@ -37,3 +44,27 @@ def order(index: int = 0, integration: int = 7, **changes: Any) -> dict[str, Any
 
 def body(value: Any) -> bytes:
     return json.dumps(value).encode()
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread on a free 127.0.0.1 port; yield its base URL; stop it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
