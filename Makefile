@@ -34,5 +34,9 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	$(BIN)/orders-contract generate --check
 
+# Golden tree of the codegen end-to-end test (tests/codegen/test_codegen_golden.py).
+golden: $(STAMP)
+	$(BIN)/orders-contract generate --spec tests/fixtures/specs/messy_shop.yaml --out tests/golden --package messy_shop
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -53,12 +53,15 @@ class Finding:
         return text
 
 
-def warning(location: str, message: str, node: Any = None, rule: str = "") -> Finding:
-    return Finding(location, "warning", message, snippet(node) if node is not None else "", rule)
+_NOTHING: Any = object()
 
 
-def error(location: str, message: str, node: Any = None, rule: str = "") -> Finding:
-    return Finding(location, "error", message, snippet(node) if node is not None else "", rule)
+def warning(location: str, message: str, node: Any = _NOTHING, rule: str = "") -> Finding:
+    return Finding(location, "warning", message, "" if node is _NOTHING else snippet(node), rule)
+
+
+def error(location: str, message: str, node: Any = _NOTHING, rule: str = "") -> Finding:
+    return Finding(location, "error", message, "" if node is _NOTHING else snippet(node), rule)
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -88,7 +88,7 @@ def _hoist(document: dict[str, Any], holder: dict[str, Any], key: str, name: str
     final = unique(name, set(schemas))
     schemas[final] = holder[key]
     holder[key] = {"$ref": schema_ref(final)}
-    return warning(where, f"inline schema hoisted to components/schemas/{final}", None, "hoist-inline")
+    return warning(where, f"inline schema hoisted to components/schemas/{final}", rule="hoist-inline")
 
 
 def _hoist_media(document: dict[str, Any], container: Any, name: str, where: str) -> list[Finding]:

@@ -277,7 +277,7 @@ def _batch(
         names = ", ".join(o[0].method_name for o in lists)
         findings.append(
             warning(
-                "/paths", f"several list-body operations ({names}); no batch helpers emitted", None, "batch"
+                "/paths", f"several list-body operations ({names}); no batch helpers emitted", rule="batch"
             )
         )
     chosen = tagged[0] if tagged else (lists[0] if len(lists) == 1 else None)
@@ -293,7 +293,7 @@ def _batch(
         message = (
             "batch size limit unknown (no x-contract.batch.max_items, no maxItems): chunk_size is required"
         )
-        findings.append(warning(join(where, "requestBody"), message, None, "batch"))
+        findings.append(warning(join(where, "requestBody"), message, rule="batch"))
     tail = op.method_name.rsplit("_", 1)[-1]
     used = {p.py_name for p in op.params}
     result = _array_field(doc, op.success.model if op.success else None)
@@ -351,7 +351,7 @@ def build_ir(doc: dict[str, Any]) -> tuple[ApiIR, list[Finding]]:
         where = join("", "paths", path, method)
         if not op.get("operationId"):
             findings.append(
-                warning(where, "no operationId; method named from HTTP method and path", None, "naming")
+                warning(where, "no operationId; method named from HTTP method and path", rule="naming")
             )
         name = unique(method_name(str(op.get("operationId") or f"{method} {path}")), taken)
         taken.add(name)

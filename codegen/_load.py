@@ -99,12 +99,14 @@ def _check_refs(document: dict[str, Any]) -> list[Finding]:
     findings = []
     for where, ref in iter_refs(document):
         if not ref.startswith("#/"):
-            findings.append(error(where, f"external reference {ref!r} is not supported; inline it", ref))
+            findings.append(
+                error(where, f"external reference {ref!r} is not supported; inline it", ref, "ref")
+            )
             continue
         try:
             resolve_ref(document, ref)
         except KeyError:
-            findings.append(error(where, f"$ref {ref!r} points to nothing in this document", ref))
+            findings.append(error(where, f"$ref {ref!r} points to nothing in this document", ref, "ref"))
     return findings
 
 

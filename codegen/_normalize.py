@@ -3,8 +3,9 @@
 Every rewrite reports a warning-level Finding located at the node it changed. The rewrites, in order:
 
 1. ``canonical-order``  mapping keys sorted: dict order in the input never changes the output (silent).
-2. ``nullable``  OpenAPI 3.0 ``nullable: true`` in a 3.1 file → ``type: [T, "null"]`` (plus ``None`` in
-   ``enum``), or ``anyOf: [<schema>, {type: "null"}]`` when there is no ``type``.
+2. ``nullable``  OpenAPI 3.0 ``nullable: true`` in a 3.1 file → ``type: [T, "null"]``, or
+   ``anyOf: [<schema>, {type: "null"}]`` when there is no ``type`` or an ``enum`` (``None`` inside an
+   enum would become an odd enum member).
 3. ``alias-schema``  a component schema that is only ``$ref: X`` is removed; references go to X.
 4. ``required-beside-ref``  ``required`` beside a single-``$ref`` ``oneOf``/``anyOf``/``allOf`` → the
    target's properties with the union of both ``required`` lists (a component keeps its name; inline nodes
@@ -75,11 +76,9 @@ def _nullable(document: dict[str, Any]) -> list[Finding]:
         if flag is not True:
             findings.append(warning(loc, "dropped `nullable: false` (OpenAPI 3.0 keyword)", flag, "nullable"))
             continue
-        if "type" in node:
+        if "type" in node and "enum" not in node:
             types = node["type"] if isinstance(node["type"], list) else [node["type"]]
             node["type"] = [*types, "null"] if "null" not in types else types
-            if isinstance(node.get("enum"), list) and None not in node["enum"]:
-                node["enum"] = [*node["enum"], None]
             how = f"type: {node['type']}"
         else:
             inner = {k: v for k, v in node.items() if k not in _ANNOTATIONS}

@@ -223,7 +223,7 @@ class OrdersClient(_Base):
                 response = self._http.request(
                     method,
                     url,
-                    params=tuple(params or ()),
+                    params=tuple(params) if params is not None else None,
                     headers=headers,
                     json=payload,
                     auth=self._auth or httpx.USE_CLIENT_DEFAULT,
@@ -468,7 +468,7 @@ class AsyncOrdersClient(_Base):
                 response = await self._http.request(
                     method,
                     url,
-                    params=tuple(params or ()),
+                    params=tuple(params) if params is not None else None,
                     headers=headers,
                     json=payload,
                     auth=self._auth or httpx.USE_CLIENT_DEFAULT,

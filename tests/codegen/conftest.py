@@ -1,0 +1,71 @@
+"""Shared fixtures for the codegen tests: generated trees and ONE mypy --strict run over all of them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codegen import build_tree, load_spec, write_tree
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "specs"
+GOLDEN_DIR = REPO / "tests" / "golden"
+GOLDEN_SPECS = {"messy_shop": FIXTURES / "messy_shop.yaml"}
+GOLDEN_COMMAND = "make golden"
+VENDOR_SPEC = REPO.parent / "shared" / "reference" / "sendcloud-v3-orders-openapi.yml"
+OUR_PACKAGE = REPO / "generated" / "sendcloud_orders"
+
+
+@pytest.fixture(scope="session")
+def golden_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The golden fixture specs generated afresh into a temporary folder."""
+    out = tmp_path_factory.mktemp("golden")
+    for package, spec in GOLDEN_SPECS.items():
+        write_tree(build_tree(load_spec(spec), package), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def vendor_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The upstream vendor spec generated as `vendor_orders` (skipped when the file is absent)."""
+    if not VENDOR_SPEC.is_file():
+        pytest.skip(f"vendor spec not found at {VENDOR_SPEC}")
+    out = tmp_path_factory.mktemp("vendor")
+    write_tree(build_tree(load_spec(VENDOR_SPEC), "vendor_orders"), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def mypy_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """ONE mypy --strict run over every generated tree; map tree name → its error lines ('' = clean).
+
+    Trees: our committed package, the committed golden tree (the golden test proves it equals a fresh
+    generation) and, when the vendor spec is present, a fresh `vendor_orders` generation.
+    """
+    dirs = {"sendcloud_orders": OUR_PACKAGE, "golden": GOLDEN_DIR / "messy_shop"}
+    if VENDOR_SPEC.is_file():
+        vendor = tmp_path_factory.mktemp("vendor-mypy")
+        write_tree(build_tree(load_spec(VENDOR_SPEC), "vendor_orders"), vendor)
+        dirs["vendor_orders"] = vendor / "vendor_orders"
+    cache = tmp_path_factory.mktemp("mypy-cache")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(cache)]
+        + [str(d) for d in dirs.values()],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cache,
+    )
+    attributed = [
+        line for line in proc.stdout.splitlines() if any(line.startswith(str(d)) for d in dirs.values())
+    ]
+    results = {
+        name: "\n".join(line for line in attributed if line.startswith(str(d))) for name, d in dirs.items()
+    }
+    if proc.returncode != 0 and not attributed:  # mypy itself failed: every tree fails, with the output
+        results = dict.fromkeys(dirs, proc.stdout + proc.stderr)
+    return results

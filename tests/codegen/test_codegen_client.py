@@ -1,0 +1,354 @@
+"""The generated `sendcloud_orders` client, driven through httpx.MockTransport (no sockets)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+from sendcloud_orders import (
+    ApiError,
+    AsyncOrdersClient,
+    BatchSizeError,
+    ChunkError,
+    OrdersClient,
+    OrderUpsert,
+    PageLimitError,
+    RetryPolicy,
+    UnexpectedResponse,
+    parse_pointer,
+)
+
+BASE = "https://api.test/api/v3"
+CONFLICT = {
+    "errors": [
+        {
+            "status": "400",
+            "code": "invalid",
+            "detail": "We are still processing a previous request. Please try again in a moment.",
+            "source": {"pointer": "/data"},
+        }
+    ]
+}
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def order(n: int) -> dict[str, Any]:
+    return {
+        "order_id": f"ext-{n}",
+        "order_number": f"N-{n}",
+        "order_details": {
+            "integration": {"id": 7},
+            "status": {"code": "fulfilled"},
+            "order_created_at": "2024-02-27T10:00:00Z",
+            "order_items": [
+                {"name": "Candle", "quantity": 1, "total_price": {"value": 3.5, "currency": "EUR"}}
+            ],
+        },
+        "payment_details": {"total_price": {"value": 3.5, "currency": "EUR"}, "status": {"code": "paid"}},
+    }
+
+
+def stored(n: int) -> dict[str, Any]:
+    return {
+        **order(n),
+        "id": str(n),
+        "created_at": "2024-02-27T10:00:00Z",
+        "modified_at": "2024-02-27T10:00:00Z",
+    }
+
+
+class Recorder:
+    """A MockTransport handler that records requests and answers from a list (then the last one forever)."""
+
+    def __init__(self, *answers: Handler | httpx.Response) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers[min(len(self.requests), len(self.answers)) - 1]
+        return answer(request) if callable(answer) else answer
+
+
+def echo_upsert(request: httpx.Request) -> httpx.Response:
+    body = json.loads(request.content)
+    data = [
+        {
+            "id": 1000 + int(o["order_id"].split("-")[1]),
+            "order_id": o["order_id"],
+            "order_number": o["order_number"],
+        }
+        for o in body
+    ]
+    return httpx.Response(201, json={"data": data})
+
+
+def make_client(handler: Recorder, sleeps: list[float] | None = None, **kwargs: Any) -> OrdersClient:
+    record = sleeps if sleeps is not None else []
+    kwargs.setdefault("retry", RetryPolicy(jitter=False))
+    return OrdersClient(
+        BASE,
+        username="key",
+        password="secret",
+        transport=httpx.MockTransport(handler),
+        sleep=record.append,
+        **kwargs,
+    )
+
+
+def test_upsert_sends_auth_partner_header_and_parses_the_response() -> None:
+    rec = Recorder(echo_upsert)
+    with make_client(rec, partner_id="7b0f8a7e-0000-4000-8000-000000000001") as client:
+        result = client.upsert_orders([order(1), OrderUpsert.model_validate(order(2))])
+    assert [r.id for r in result.data] == [1001, 1002]
+    request = rec.requests[0]
+    assert request.method == "POST" and str(request.url) == f"{BASE}/orders"
+    assert request.headers["authorization"] == "Basic a2V5OnNlY3JldA=="
+    assert request.headers["sendcloud-partner-id"] == "7b0f8a7e-0000-4000-8000-000000000001"
+    assert json.loads(request.content)[0] == order(1)  # unset optional fields are not sent as null
+
+
+@pytest.mark.parametrize("count", [0, 101])
+def test_batch_size_is_validated_before_any_request(count: int) -> None:
+    rec = Recorder(echo_upsert)
+    with make_client(rec) as client, pytest.raises(BatchSizeError, match=f"got {count}"):
+        client.upsert_orders([order(i) for i in range(count)])
+    assert rec.requests == []
+
+
+def test_an_invalid_order_is_rejected_before_any_request() -> None:
+    rec = Recorder(echo_upsert)
+    bad = order(1)
+    bad["order_details"]["order_items"][0]["quantity"] = "two"
+    with make_client(rec) as client, pytest.raises(pydantic.ValidationError):
+        client.upsert_orders([order(0), bad])
+    assert rec.requests == []
+
+
+def test_chunked_upsert_splits_250_orders_into_3_requests_in_input_order() -> None:
+    rec = Recorder(echo_upsert)
+    with make_client(rec) as client:
+        results = client.upsert_orders_chunked([order(i) for i in range(250)])
+    assert [len(json.loads(r.content)) for r in rec.requests] == [100, 100, 50]
+    assert [r.id for r in results] == [1000 + i for i in range(250)]
+    assert [r.order_id for r in results] == [f"ext-{i}" for i in range(250)]
+
+
+def test_chunked_upsert_reports_the_failed_chunk_and_accepted_results() -> None:
+    error = httpx.Response(
+        400,
+        json={
+            "errors": [
+                {
+                    "status": "400",
+                    "code": "invalid",
+                    "detail": "bad",
+                    "source": {"pointer": "/data/attributes/[3]/order_id"},
+                }
+            ]
+        },
+    )
+    rec = Recorder(echo_upsert, error)
+    with make_client(rec) as client, pytest.raises(ChunkError) as caught:
+        client.upsert_orders_chunked([order(i) for i in range(150)], chunk_size=50)
+    assert caught.value.offset == 50 and len(caught.value.completed) == 50
+    assert caught.value.error.errors[0].batch_index == 3  # index inside the failed chunk
+    assert len(rec.requests) == 2  # the third chunk was never sent
+
+
+def test_chunk_size_above_the_maximum_is_refused() -> None:
+    rec = Recorder(echo_upsert)
+    with make_client(rec) as client, pytest.raises(BatchSizeError):
+        client.upsert_orders_chunked([order(1)], chunk_size=101)
+    assert rec.requests == []
+
+
+def test_conflict_is_retried_with_exponential_backoff_then_succeeds() -> None:
+    rec = Recorder(httpx.Response(400, json=CONFLICT), httpx.Response(400, json=CONFLICT), echo_upsert)
+    sleeps: list[float] = []
+    with make_client(rec, sleeps) as client:
+        result = client.upsert_orders([order(5)])
+    assert result.data[0].id == 1005
+    assert len(rec.requests) == 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_conflict_retries_are_bounded_and_end_in_api_error() -> None:
+    rec = Recorder(httpx.Response(400, json=CONFLICT))
+    sleeps: list[float] = []
+    with make_client(
+        rec, sleeps, retry=RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=1.5, jitter=False)
+    ) as client:
+        with pytest.raises(ApiError) as caught:
+            client.upsert_orders([order(5)])
+    assert caught.value.is_conflict and caught.value.status_code == 400
+    assert len(rec.requests) == 3 and sleeps == [1.0, 1.5]
+
+
+def test_jitter_stays_within_half_to_full_delay() -> None:
+    policy = RetryPolicy(base_delay=2.0, max_delay=100.0, jitter=True)
+    assert policy.delay(3, rng=lambda: 0.0) == 4.0 and policy.delay(3, rng=lambda: 1.0) == 8.0
+
+
+def test_other_400s_are_not_retried_and_pointers_are_parsed() -> None:
+    body = {
+        "errors": [
+            {
+                "status": "400",
+                "code": "invalid",
+                "detail": "Input should be greater than 0",
+                "source": {"pointer": "/data/attributes/[1]/order_details/order_items/0/quantity"},
+            },
+            {
+                "status": "400",
+                "code": "invalid",
+                "detail": "Orders list should have at most 100 items, not 101",
+                "source": {"pointer": "/data/attributes/"},
+            },
+        ]
+    }
+    rec = Recorder(httpx.Response(400, json=body))
+    with make_client(rec) as client, pytest.raises(ApiError) as caught:
+        client.upsert_orders([order(1), order(2)])
+    assert len(rec.requests) == 1
+    first, second = caught.value.errors
+    assert first.pointer == "/data/attributes/[1]/order_details/order_items/0/quantity"
+    assert first.batch_index == 1 and first.field_path == ("order_details", "order_items", 0, "quantity")
+    assert second.batch_index is None and second.field_path == ("data", "attributes")
+    assert caught.value.error_response is not None and caught.value.error_response.errors[
+        0
+    ].detail.startswith("Input")
+    assert not caught.value.is_conflict
+
+
+def test_5xx_and_transport_errors_are_retried() -> None:
+    calls = {"n": 0}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if calls["n"] == 2:
+            return httpx.Response(503, text="<html>busy</html>")
+        return httpx.Response(200, json={"data": stored(9)})
+
+    sleeps: list[float] = []
+    with make_client(Recorder(flaky), sleeps) as client:
+        assert client.get_order(9).data.id == "9"
+    assert calls["n"] == 3 and sleeps == [0.5, 1.0]
+
+
+def test_retry_off_switch_sends_one_request_and_keeps_unparseable_bodies() -> None:
+    rec = Recorder(httpx.Response(502, text="<html>bad gateway</html>"))
+    with make_client(rec, retry=RetryPolicy(enabled=False)) as client, pytest.raises(ApiError) as caught:
+        client.get_order(1)
+    assert len(rec.requests) == 1
+    assert caught.value.status_code == 502 and caught.value.errors == ()
+    assert caught.value.body == b"<html>bad gateway</html>" and caught.value.error_response is None
+
+
+def test_a_2xx_body_that_does_not_match_the_schema_raises_unexpected_response() -> None:
+    rec = Recorder(httpx.Response(200, json={"data": {"id": 5}}))
+    with make_client(rec) as client, pytest.raises(UnexpectedResponse):
+        client.get_order(5)
+
+
+def test_delete_returns_none_and_update_sends_only_given_fields() -> None:
+    rec = Recorder(
+        httpx.Response(204),
+        httpx.Response(200, json={"data": {"id": 3, "order_id": "ext-3", "order_number": "N-3"}}),
+    )
+    with make_client(rec) as client:
+        assert client.delete_order(3) is None
+        updated = client.update_order(3, {"order_details": {"status": {"code": "shipped"}}})
+    assert updated.data.id == 3
+    assert rec.requests[0].method == "DELETE" and rec.requests[0].url.path == "/api/v3/orders/3"
+    assert json.loads(rec.requests[1].content) == {"order_details": {"status": {"code": "shipped"}}}
+
+
+def pages(total_pages: int, per_page: int = 2) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("cursor", "0"))
+        items = [stored(page * per_page + i) for i in range(per_page)]
+        headers = {}
+        if page + 1 < total_pages:
+            nxt = request.url.copy_set_param("cursor", str(page + 1))
+            headers["Link"] = f'<{nxt}>; rel="next"'
+        return httpx.Response(200, json={"data": items}, headers=headers)
+
+    return handler
+
+
+def test_iter_orders_follows_link_headers_across_3_pages() -> None:
+    rec = Recorder(pages(3))
+    with make_client(rec) as client:
+        ids = [o.id for o in client.iter_orders(integration=[41, 68], page_size=2, sort="-pk")]
+    assert ids == [str(i) for i in range(6)]
+    assert len(rec.requests) == 3
+    first = rec.requests[0].url.params
+    assert first["integration"] == "41,68" and first["page_size"] == "2" and "cursor" not in first
+    assert [r.url.params.get("cursor") for r in rec.requests[1:]] == ["1", "2"]
+    assert all(r.url.params["integration"] == "41,68" for r in rec.requests)
+
+
+def test_iter_orders_falls_back_to_a_cursor_in_the_body() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("cursor", "0"))
+        body: dict[str, Any] = {"data": [stored(page)]}
+        if page < 2:
+            body["next_cursor"] = str(page + 1)
+        return httpx.Response(200, json=body)
+
+    rec = Recorder(handler)
+    with make_client(rec) as client:
+        assert [o.id for o in client.iter_orders(status="open")] == ["0", "1", "2"]
+    assert [r.url.params.get("status") for r in rec.requests] == ["open"] * 3
+
+
+def test_iter_orders_stops_at_max_pages() -> None:
+    rec = Recorder(pages(10_000))
+    with make_client(rec) as client, pytest.raises(PageLimitError):
+        list(client.iter_orders(max_pages=4))
+    assert len(rec.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("pointer", "expected"),
+    [
+        ("/data/attributes/[0]/order_details/integration", (0, ("order_details", "integration"))),
+        ("/data/attributes/[12]", (12, ())),
+        ("/data/attributes/[2]/a~1b/x~0y", (2, ("a/b", "x~y"))),
+        ("/data", (None, ("data",))),
+        ("order/order_details/order_items", (None, ("order", "order_details", "order_items"))),
+    ],
+)
+def test_parse_pointer(pointer: str, expected: tuple[int | None, tuple[str | int, ...]]) -> None:
+    assert parse_pointer(pointer) == expected
+
+
+async def test_async_client_retries_chunks_and_paginates() -> None:
+    rec = Recorder(httpx.Response(400, json=CONFLICT), echo_upsert)
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    transport = httpx.MockTransport(rec)
+    async with AsyncOrdersClient(
+        BASE, transport=transport, sleep=sleep, retry=RetryPolicy(jitter=False)
+    ) as client:
+        results = await client.upsert_orders_chunked([order(i) for i in range(120)])
+        with pytest.raises(BatchSizeError):
+            await client.upsert_orders([])
+    assert [r.id for r in results] == [1000 + i for i in range(120)]
+    assert [len(json.loads(r.content)) for r in rec.requests] == [100, 100, 20]  # first try was the conflict
+    assert sleeps == [0.5]
+
+    paging = Recorder(pages(3))
+    async with AsyncOrdersClient(BASE, transport=httpx.MockTransport(paging)) as client:
+        ids = [o.id async for o in client.iter_orders()]
+    assert ids == [str(i) for i in range(6)] and len(paging.requests) == 3
