@@ -195,9 +195,14 @@ class RetryPolicy:
         return self.max_attempts if self.enabled else 1
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        base = min(self.max_delay, self.base_delay * (2.0 ** (attempt - 1)))
-        return base * (0.5 + rng() / 2) if self.jitter else base
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        ``base_delay * 2**(attempt-1)``, capped at ``max_delay``; jitter only *adds* up to 50 % (still capped),
+        so a client never waits less than the documented back-off.
+        """
+        base = self.base_delay * (2.0 ** (attempt - 1))
+        spread = 1.0 + rng() / 2 if self.jitter else 1.0
+        return min(self.max_delay, base * spread)
 
     def should_retry(self, response: httpx.Response) -> bool:
         if response.status_code >= 500:

@@ -189,9 +189,11 @@ def test_conflict_retries_are_bounded_and_end_in_api_error() -> None:
     assert len(rec.requests) == 3 and sleeps == [1.0, 1.5]
 
 
-def test_jitter_stays_within_half_to_full_delay() -> None:
-    policy = RetryPolicy(base_delay=2.0, max_delay=100.0, jitter=True)
-    assert policy.delay(3, rng=lambda: 0.0) == 4.0 and policy.delay(3, rng=lambda: 1.0) == 8.0
+def test_jitter_only_adds_up_to_half_and_respects_the_cap() -> None:
+    policy = RetryPolicy(base_delay=2.0, max_delay=10.0, jitter=True)
+    assert policy.delay(1, rng=lambda: 0.0) == 2.0 and policy.delay(1, rng=lambda: 1.0) == 3.0
+    assert policy.delay(3, rng=lambda: 0.0) == 8.0 and policy.delay(3, rng=lambda: 1.0) == 10.0
+    assert RetryPolicy().delay(1) >= 0.5  # default: never below the documented 0.5 s first back-off
 
 
 def test_other_400s_are_not_retried_and_pointers_are_parsed() -> None:
