@@ -29,7 +29,10 @@ def report_command(
     except ReportUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    render_table(Console(), violations, checked)
+    console = Console()
+    if not console.is_terminal:  # CI logs: do not fold rule ids and messages at 80 columns
+        console = Console(width=200)
+    render_table(console, violations, checked)
     if json_path is not None:
         write_json(json_path, violations, checked)
     if junit_xml is not None:

@@ -44,6 +44,16 @@ def serve_command(
         bool, typer.Option("--list-faults", help="Print the fault catalogue and exit.")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    check_clients: Annotated[
+        bool, typer.Option("--check-clients", help="Check every client request against the spec.")
+    ] = False,
+    script: Annotated[
+        list[str] | None,
+        typer.Option(help="Scripted answer, e.g. conflict:2 (repeatable; implies --check-clients)."),
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="With --check-clients: reports written on shutdown.")
+    ] = None,
 ) -> None:
     """Run the reference server (Sendcloud Orders v3 shape) on SQLite."""
     if list_faults:
@@ -71,6 +81,11 @@ def serve_command(
     from ._launch import serve
 
     _announce(settings, custom_accounts=config is not None and "accounts" in values)
+    if check_clients or script:
+        from contracts.clients import serve_with_checks
+
+        serve_with_checks(settings, scripts=script or [], report_dir=str(report_dir) if report_dir else None)
+        return
     serve(settings)
 
 
