@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@lru_cache(maxsize=8192)
 def _shop_time(value: Any) -> tuple[str, str]:
     """(normalised UTC timestamp, UTC date) of a shop timestamp; ('', '') when absent."""
     if not isinstance(value, str) or not value:
@@ -30,8 +32,8 @@ def _shop_time(value: Any) -> tuple[str, str]:
         return value, value[:10]
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f"), moment.strftime("%Y-%m-%d")
+    normal = moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return normal, normal[:10]
 
 
 def encode_body(document: dict[str, Any]) -> bytes:

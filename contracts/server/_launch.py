@@ -48,6 +48,7 @@ class RunningServer:
     base_url: str
     settings: ServerSettings
     db_path: str
+    pid: int | None = None  # the server process (subprocess launcher only)
 
     @property
     def api_url(self) -> str:
@@ -196,7 +197,7 @@ def running_server(
                 last_error = exc
                 continue
             try:
-                yield RunningServer(base_url, settings, db_path)
+                yield RunningServer(base_url, settings, db_path, proc.pid)
             finally:
                 _stop(proc)
             return

@@ -75,10 +75,12 @@ class ServerSettings:
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> ServerSettings:
         values = dict(data)
-        values["accounts"] = tuple(
-            _account_from_mapping(a, f"accounts[{i}]") for i, a in enumerate(values.get("accounts", ()))
-        )
-        values["faults"] = parse_faults(values.get("faults", ()))
+        if "accounts" in values:
+            values["accounts"] = tuple(
+                _account_from_mapping(a, f"accounts[{i}]") for i, a in enumerate(values.get("accounts", ()))
+            )
+        if "faults" in values:
+            values["faults"] = parse_faults(values["faults"])
         return cls(**values)
 
     def replace(self, **changes: Any) -> ServerSettings:

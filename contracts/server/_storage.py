@@ -168,6 +168,17 @@ class Store:
         return claimed
 
     @staticmethod
+    def claims_held(
+        conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]], now: float
+    ) -> bool:
+        """Whether another request holds an unexpired claim on one of these keys (inside a transaction)."""
+        held = conn.execute(
+            "SELECT integration_id, order_id FROM processing_claims WHERE account = ? AND expires_at >= ?",
+            (account, now),
+        ).fetchall()
+        return bool(held) and not {(int(i), str(o)) for i, o in held}.isdisjoint(keys)
+
+    @staticmethod
     def release_in(
         conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]], token: str
     ) -> None:
@@ -184,7 +195,27 @@ class Store:
     # -- orders ------------------------------------------------------------------------------------
 
     @staticmethod
+    def rows_by_keys(
+        conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]]
+    ) -> list[OrderRow]:
+        """Orders with these (integration_id, order_id) keys, oldest first (uses the upsert-key index)."""
+        by_integration: dict[int, set[str]] = {}
+        for integration, order_id in keys:
+            by_integration.setdefault(integration, set()).add(order_id)
+        found: list[OrderRow] = []
+        for integration, order_ids in sorted(by_integration.items()):
+            unique = sorted(order_ids)
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"{_ROW_SELECT} WHERE account = ? AND integration_id = ? AND order_id IN ({marks})"
+                found.extend(OrderRow(*row) for row in conn.execute(sql, (account, integration, *chunk)))
+        found.sort(key=lambda row: row.id)
+        return found
+
+    @staticmethod
     def rows_by_order_ids(conn: sqlite3.Connection, account: str, order_ids: Sequence[str]) -> list[OrderRow]:
+        """Orders with these order ids in any integration (slow path, only for a fault)."""
         unique = sorted(set(order_ids))
         found: list[OrderRow] = []
         for start in range(0, len(unique), 500):

@@ -144,7 +144,13 @@ class _Batch:
         plan = _Plan()
         by_key: dict[tuple[int, str], OrderRow] = {}
         if not self.state.fault("no_upsert"):
-            for row in Store.rows_by_order_ids(conn, username, [item.order_id for item in items]):
+            if self.state.fault("upsert_ignores_integration"):
+                rows = Store.rows_by_order_ids(conn, username, [item.order_id for item in items])
+            else:
+                rows = Store.rows_by_keys(
+                    conn, username, [(item.integration_id, item.order_id) for item in items]
+                )
+            for row in rows:
                 key = (
                     (0, row.order_id)
                     if self.state.fault("upsert_ignores_integration")
@@ -218,17 +224,17 @@ async def upsert_batch(
 
     store = state.store
     keys = sorted({(item.integration_id, item.order_id) for item in items})
-    token = uuid.uuid4().hex
     if state.fault("no_conflict_detection"):
         ids = await _racy_write(state, batch, items)
+    elif not state.settings.batch_latency:
+        # Processing is one write transaction: claims are only checked, never materialised.
+        ids = _write(state, batch, items, keys, None)
     else:
+        token = uuid.uuid4().hex
         if not store.claim(account.username, keys, token, time.time(), state.settings.claim_ttl):
-            raise ApiError(
-                400, [ErrorItem(state.rules.conflict_detail, pointer=state.rules.conflict_pointer)]
-            )
+            raise _conflict(state)
         try:
-            if state.settings.batch_latency:
-                await asyncio.sleep(state.settings.batch_latency)
+            await asyncio.sleep(state.settings.batch_latency)
             ids = _write(state, batch, items, keys, token)
         except BaseException:
             store.release(account.username, keys, token)
@@ -246,22 +252,32 @@ async def upsert_batch(
     return (200 if state.fault("status_200") else 201), data
 
 
+def _conflict(state: ServerState) -> ApiError:
+    return ApiError(400, [ErrorItem(state.rules.conflict_detail, pointer=state.rules.conflict_pointer)])
+
+
 def _write(
-    state: ServerState, batch: _Batch, items: list[_Item], keys: list[tuple[int, str]], token: str
+    state: ServerState, batch: _Batch, items: list[_Item], keys: list[tuple[int, str]], token: str | None
 ) -> list[int]:
+    """One write transaction: match, apply, release our claims (or check nobody holds one)."""
+    username = batch.account.username
     with state.store.write() as conn:
+        if token is None and Store.claims_held(conn, username, keys, time.time()):
+            raise _conflict(state)
         plan = batch.plan(conn, items)
         if plan.errors:
             if state.fault("partial_commit"):
                 first = min(index for index, _ in plan.errors)
                 kept = [(i, t) for i, t in zip(items, plan.targets, strict=True) if i.index < first]
                 batch.apply(conn, [i for i, _ in kept], [t for _, t in kept])
-                Store.release_in(conn, batch.account.username, keys, token)
+                if token is not None:
+                    Store.release_in(conn, username, keys, token)
                 conn.execute("COMMIT")
                 conn.execute("BEGIN")
             raise ApiError(400, [item for _, item in sorted(plan.errors, key=lambda pair: pair[0])])
         ids = batch.apply(conn, items, plan.targets)
-        Store.release_in(conn, batch.account.username, keys, token)
+        if token is not None:
+            Store.release_in(conn, username, keys, token)
     return ids
 
 
