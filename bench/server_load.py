@@ -50,11 +50,19 @@ def _order(order_id: str, integration: int) -> dict[str, Any]:
             "order_created_at": "2024-03-01T10:00:00.555Z",
             "order_updated_at": "2024-03-02T11:05:15.634Z",
             "order_items": [
-                {"name": "Cylinder candle", "quantity": 2, "sku": "CC-1", "total_price": {"value": 7.0, "currency": "EUR"}},
+                {
+                    "name": "Cylinder candle",
+                    "quantity": 2,
+                    "sku": "CC-1",
+                    "total_price": {"value": 7.0, "currency": "EUR"},
+                },
                 {"name": "Orange card", "quantity": 1, "total_price": {"value": 3.5, "currency": "EUR"}},
             ],
         },
-        "payment_details": {"total_price": {"value": 10.5, "currency": "EUR"}, "status": {"code": "paid", "message": "Paid"}},
+        "payment_details": {
+            "total_price": {"value": 10.5, "currency": "EUR"},
+            "status": {"code": "paid", "message": "Paid"},
+        },
         "customer_details": {"name": "John Doe", "email": "john@example.com", "phone_number": "+31612345678"},
         "shipping_address": {
             "name": "John Doe",
@@ -107,7 +115,9 @@ def _mix(body: bytes, mix: str) -> BodyMaker:
     return make
 
 
-def run_load(server: RunningServer, body: bytes, mix: str, connections: int, seconds: float) -> dict[str, float]:
+def run_load(
+    server: RunningServer, body: bytes, mix: str, connections: int, seconds: float
+) -> dict[str, float]:
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -122,7 +132,9 @@ def run_load(server: RunningServer, body: bytes, mix: str, connections: int, sec
             while time.perf_counter() < deadline:
                 payload = make()
                 start = time.perf_counter()
-                response = client.post("/orders", content=payload, headers={"content-type": "application/json"})
+                response = client.post(
+                    "/orders", content=payload, headers={"content-type": "application/json"}
+                )
                 mine.append(time.perf_counter() - start)
                 if response.status_code != 201:
                     with lock:
@@ -152,7 +164,9 @@ def run_load(server: RunningServer, body: bytes, mix: str, connections: int, sec
 _WRK_SCRIPT = Path(__file__).with_name("wrk_upsert.lua")
 
 
-def run_wrk(server: RunningServer, body: bytes, mix: str, connections: int, seconds: float) -> dict[str, float]:
+def run_wrk(
+    server: RunningServer, body: bytes, mix: str, connections: int, seconds: float
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile(suffix=".json") as template_file:
         template_file.write(body)
         template_file.flush()
@@ -166,7 +180,9 @@ def run_wrk(server: RunningServer, body: bytes, mix: str, connections: int, seco
         threads = max(1, min(2, connections))
         if mix == "existing":  # create the keys first, so every timed request is an update
             warm = ["wrk", "-t", str(threads), "-c", str(threads), "-d", "1s", "-s", str(_WRK_SCRIPT)]
-            subprocess.run([*warm, server.api_url + "/orders"], env=env, capture_output=True, check=True, timeout=60)
+            subprocess.run(
+                [*warm, server.api_url + "/orders"], env=env, capture_output=True, check=True, timeout=60
+            )
         cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s"]
         out = subprocess.run(
             [*cmd, "-s", str(_WRK_SCRIPT), server.api_url + "/orders"],
@@ -223,7 +239,10 @@ def read_side(server: RunningServer, body: bytes, total: int) -> dict[str, float
             result["rss_mib"] = rss_mib(server.pid)
         result["first_page_ms"] = _timed_get(client, "/orders", None, 20)
         result["filtered_ms"] = _timed_get(
-            client, "/orders", {"integration": "739283", "status": "FULFILLED", "order_created_at_min": "2024-03-01"}, 20
+            client,
+            "/orders",
+            {"integration": "739283", "status": "FULFILLED", "order_created_at_min": "2024-03-01"},
+            20,
         )
         result["by_order_id_ms"] = _timed_get(client, "/orders", {"order_id": "x-unknown"}, 20)
         response = client.get("/orders", params={"page_size": 200})
@@ -265,8 +284,8 @@ def main() -> None:
           f"{args.connections} connections, {args.duration:g} s per scenario")  # fmt: skip
     print(f"baseline (this process): orjson.loads + pydantic validation = {1000 * per_call:.2f} ms "
           f"→ ceiling {ceiling:.0f} req/s ({ceiling * BATCH:.0f} orders/s) on one core")  # fmt: skip
-    header = f"{'workers':>7} {'mix':>9} {'req/s':>8} {'orders/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'vs ceiling':>10}"
-    print(header)
+    columns = ("workers", "mix", "req/s", "orders/s", "p50 ms", "p99 ms", "vs ceiling")
+    print(" ".join(f"{c:>{w}}" for c, w in zip(columns, (7, 9, 8, 9, 7, 7, 10), strict=True)))
     for workers in args.workers:
         with running_server(workers=workers) as server:
             for mix in ("new", "half", "existing"):
