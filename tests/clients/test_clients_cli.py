@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 from clients_support import basic, order
-from sendcloud_orders import OrdersClient, RetryPolicy
+from sendcloud_orders import OrdersClient
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from orders_contract.cli import main; main()"]
@@ -92,10 +92,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 def test_generated_client_through_serve_check_clients_has_no_violations(served: Served) -> None:
     calls: list[str] = []
     http = httpx.Client(timeout=30, event_hooks={"request": [lambda r: calls.append(r.method)]})
-    retry = RetryPolicy(base_delay=1.0, jitter=False)  # waits 1 s after the scripted conflict
-    with OrdersClient(
-        served.url + "/api/v3", username="demo", password="demo-secret", http_client=http, retry=retry
-    ) as c:
+    with OrdersClient(served.url + "/api/v3", username="demo", password="demo-secret", http_client=http) as c:
         created = c.upsert_orders([order(0), order(1)]).data  # first answer: the scripted conflict
         assert len(calls) == 2
         c.update_order(created[0].id, {"order_number": "CLI-1"})
