@@ -19,13 +19,15 @@ def _fail(message: str) -> typer.Exit:
 
 
 def serve_command(
-    host: Annotated[str | None, typer.Option(help="Interface to bind [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port [default: 8000].")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8000).")] = None,
     db: Annotated[
-        str | None, typer.Option(help=f"SQLite file or :memory: [default: {DEFAULT_DB_PATH}]")
+        str | None,
+        typer.Option(help=f"SQLite file or :memory: (default {DEFAULT_DB_PATH}, created on first start)."),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="TOML file with [[accounts]] and an optional [server].")
+        Path | None,
+        typer.Option(help="TOML file with accounts tables and an optional server table (see README)."),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="uvicorn worker processes sharing the database.")

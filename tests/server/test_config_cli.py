@@ -1,0 +1,143 @@
+"""Configuration (TOML accounts), the `serve` command's error messages, graceful shutdown, the catch-all."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from srv_helpers import assert_error_shape, client, db_rows, make_order
+from typer.testing import CliRunner
+
+from contracts.server import ConfigError, ServerSettings, create_app, load_config, running_server
+
+CONFIG = """
+[[accounts]]
+username = "shop-a"
+password = "secret-a"
+integrations = [101, 102]
+partner_ids = ["7bdd5bfd-76bc-4654-9d40-5d5d49f1cd6c"]
+
+[[accounts]]
+username = "shop-b"
+password = "secret-b"
+integrations = [201]
+
+[server]
+batch_latency = 0.0
+"""
+
+
+def test_accounts_from_toml_are_used_and_isolated(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text(CONFIG)
+    settings = ServerSettings(**load_config(path))
+    assert [a.username for a in settings.accounts] == ["shop-a", "shop-b"]
+    with running_server(settings) as server, client(server) as c:
+        assert server.auth == ("shop-a", "secret-a")
+        created = c.post(
+            "/orders",
+            json=[make_order(integration=101)],
+            headers={"Sendcloud-Partner-Id": server.partner_ids[0]},
+        )
+        assert created.status_code == 201, created.text
+        assert_error_shape(
+            c.post("/orders", json=[make_order(integration=7)]), 400
+        )  # demo integration: not configured
+        assert httpx.get(server.api_url + "/orders", auth=("demo", "demo-secret")).status_code == 401
+        with client(server, auth=("shop-b", "secret-b")) as b:
+            assert b.get("/orders").json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[accounts]]\nusername = 'a'\npassword = 'b'\nintegrations = ['x']\n", "positive integers"),
+        (
+            "[[accounts]]\nusername = 'a'\npassword = 'b'\nintegrations = [1]\npartner_ids = ['nope']\n",
+            "not a UUID",
+        ),
+        ("[[accounts]]\nusername = 'a'\npassword = 'b'\nintegrations = [1]\ncolour = 1\n", "unknown keys"),
+        ("[server]\nspeed = 3\n", "unknown [server] key"),
+        ("[server]\nfaults = ['bogus']\n", "unknown fault"),
+        ("accounts = 3\n", "array of tables"),
+        ("[[accounts]\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_says_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        ServerSettings(**load_config(path))
+
+
+def test_settings_checks() -> None:
+    with pytest.raises(ConfigError, match="twice"):
+        ServerSettings(accounts=(*ServerSettings().accounts, ServerSettings().accounts[0]))
+    with pytest.raises(ConfigError, match=":memory:"):
+        ServerSettings(db_path=":memory:", workers=2)
+    with pytest.raises(ConfigError, match="batch-latency"):
+        ServerSettings(batch_latency=-1)
+
+
+def test_serve_command_refuses_unknown_fault_and_bad_config(tmp_path: Path) -> None:
+    import typer
+
+    from contracts.server.cli import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # keep `serve` a subcommand
+    runner = CliRunner()
+    result = runner.invoke(app, ["serve", "--fault", "no_upsert", "--fault", "nonsense"])
+    assert result.exit_code == 2
+    assert "unknown fault 'nonsense'" in result.output and "no_upsert" in result.output
+    result = runner.invoke(app, ["serve", "--config", str(tmp_path / "missing.toml")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = runner.invoke(app, ["serve", "--list-faults"])
+    assert result.exit_code == 0 and "pagination_skips" in result.output
+
+
+def test_sigterm_finishes_the_running_batch(tmp_path: Path) -> None:
+    with running_server(batch_latency=0.8) as server:
+        order = make_order()
+        answer: dict[str, httpx.Response] = {}
+
+        def post() -> None:
+            with client(server) as c:
+                answer["r"] = c.post("/orders", json=[order])
+
+        thread = threading.Thread(target=post)
+        thread.start()
+        time.sleep(0.3)  # the batch now holds its claims and sleeps
+        assert server.pid is not None
+        subprocess.run(["kill", "-TERM", str(server.pid)], check=True)
+        thread.join(15)
+        assert answer["r"].status_code == 201, answer["r"].text
+        assert db_rows(server, "SELECT order_id FROM orders") == [(order["order_id"],)]
+        assert db_rows(server, "SELECT COUNT(*) FROM processing_claims") == [(0,)]
+
+
+def test_unexpected_exception_becomes_a_json_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process ASGI on purpose: a server bug cannot be provoked from outside."""
+    from contracts.server import _app
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(_app, "list_orders", boom)
+    app = create_app(ServerSettings(db_path=str(tmp_path / "x.sqlite3")))
+    transport = httpx.ASGITransport(app=app)
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.get("/api/v3/orders", auth=("demo", "demo-secret"))
+
+    import asyncio
+
+    response = asyncio.run(call())
+    errors = assert_error_shape(response, 500)
+    assert "simulated bug" not in errors[0]["detail"]
