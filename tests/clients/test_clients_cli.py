@@ -138,3 +138,48 @@ def test_reports_are_written_when_the_server_stops(served: Served) -> None:
     data = json.loads((served.folder / "reports" / "client-violations.json").read_text())
     assert data["by_rule"] == {"client.known_operation": 1, "client.query_params": 1}
     assert (served.folder / "reports" / "client-violations.junit.xml").exists()
+
+
+def test_proxy_command_forwards_and_reports(tmp_path: Path) -> None:
+    from contracts.server import running_server_in_thread
+
+    port = _free_port()
+    with running_server_in_thread() as upstream:
+        args = [
+            "proxy",
+            "--upstream",
+            upstream.base_url,
+            "--port",
+            str(port),
+            "--store",
+            str(tmp_path / "p.sqlite3"),
+        ]
+        log = (tmp_path / "proxy.log").open("w")
+        proc = subprocess.Popen([*CLI, *args], stdout=log, stderr=subprocess.STDOUT, text=True, env=_env())
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert proc.poll() is None, (tmp_path / "proxy.log").read_text()
+                try:
+                    httpx.get(url + "/_contract/violations", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline, "proxy did not start"
+                    time.sleep(0.05)
+            answer = httpx.get(url + "/api/v3/orders/abc", headers={"Authorization": basic()}, timeout=10)
+            direct = httpx.get(
+                upstream.api_url + "/orders/abc", headers={"Authorization": basic()}, timeout=10
+            )
+            assert (answer.status_code, answer.content) == (direct.status_code, direct.content)
+            report = cli("clients", "report", "--server", url)
+            assert report.returncode == 1 and "client.id_string" in report.stdout
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+            log.close()
+
+
+def test_proxy_refuses_a_non_http_upstream() -> None:
+    result = cli("proxy", "--upstream", "ftp://example.test")
+    assert result.returncode == 2 and "must be an http:// or https:// URL" in result.stderr
