@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sendcloud_orders.models import ErrorResponse
 
 from contracts.server import RunningServer
 
@@ -73,6 +74,7 @@ def assert_error_shape(response: httpx.Response, status: int) -> list[dict[str, 
         assert error["status"] == str(status)
         assert isinstance(error["code"], str) and error["code"]
         assert isinstance(error["detail"], str) and error["detail"]
+    ErrorResponse.model_validate(body)  # the spec's shape, including the closed list of codes
     errors: list[dict[str, Any]] = body["errors"]
     return errors
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from sendcloud_orders.models import OrderList, OrderResponse, OrderUpsertResponse
 from srv_helpers import assert_error_shape, client, db_rows, details, make_order, pointers, unique
 
 from contracts.server import RunningServer
@@ -45,12 +46,16 @@ def test_results_follow_request_order_and_get_returns_what_was_sent(server: Runn
         existing = c.post("/orders", json=[orders[3]]).json()["data"][0]["id"]
         response = c.post("/orders/", json=orders)  # the older guide's trailing slash works too
         assert response.status_code == 201
+        OrderUpsertResponse.model_validate(response.json())
+        OrderList.model_validate(c.get("/orders").json())
         data = response.json()["data"]
         assert [d["order_id"] for d in data] == [o["order_id"] for o in orders]
         assert [d["order_number"] for d in data] == [o["order_number"] for o in orders]
         assert data[3]["id"] == existing
         for sent, result in zip(orders, data, strict=True):
-            got = c.get(f"/orders/{result['id']}").json()["data"]
+            body = c.get(f"/orders/{result['id']}").json()
+            OrderResponse.model_validate(body)
+            got = body["data"]
             assert got["id"] == str(result["id"])
             assert {"created_at", "modified_at"} <= set(got)
             assert {k: got[k] for k in sent} == sent
