@@ -136,9 +136,7 @@ class ClientCheckMiddleware:
         path: str = scope["path"]
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
         headers = _headers(scope)
-        violations = await anyio.to_thread.run_sync(
-            lambda: self.checker.check(method, path, query, headers, body, history=self.store)
-        )
+        violations = await anyio.to_thread.run_sync(lambda: self._check(method, path, query, headers, body))
         await anyio.to_thread.run_sync(lambda: self.store.record(violations))
         user, _ = parse_basic_auth(_header(scope, b"authorization"))
         key = request_key(user or "", method, path, body)
@@ -184,11 +182,36 @@ class ClientCheckMiddleware:
             decoded = _decoded(response_body, captured["headers"])
             if decoded is not None:
                 found = await anyio.to_thread.run_sync(
-                    lambda: self.checker.check_response(
-                        method, path, query, headers, body, captured["status"], captured["headers"], decoded
-                    )
+                    lambda: self._check_response(method, path, query, headers, body, captured, decoded)
                 )
                 await anyio.to_thread.run_sync(lambda: self.store.record(found, checked=0))
+
+    def _check(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> list[Violation]:
+        try:
+            return self.checker.check(method, path, query, headers, body, history=self.store)
+        except Exception:  # a checker bug must never break the traffic it watches
+            log.exception("client check failed for %s %s; request passed through unchecked", method, path)
+            return []
+
+    def _check_response(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        captured: dict[str, Any],
+        decoded: bytes,
+    ) -> list[Violation]:
+        try:
+            return self.checker.check_response(
+                method, path, query, headers, body, captured["status"], captured["headers"], decoded
+            )
+        except Exception:
+            log.exception("response check failed for %s %s", method, path)
+            return []
 
     def _is_conflict(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> bool:
         if status != int(self._conflict.get("status", 400)) or not body:

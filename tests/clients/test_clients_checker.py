@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 from clients_support import BASE, basic, body, headers, order
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contracts.clients import (
     CLIENT_RULES,
@@ -263,3 +266,36 @@ def test_violations_carry_the_request_summary_and_round_trip_as_dicts() -> None:
     assert violation.request.identity == "demo" and violation.request.body_size == len(data)
     assert violation.request.operation_id == "upsertOrders"
     assert Violation.from_dict(copy.deepcopy(violation.to_dict())) == violation
+
+
+_BODIES = st.one_of(
+    st.binary(max_size=40),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=10,
+    ).map(lambda v: json.dumps(v).encode()),
+    st.builds(lambda n: body([order(i) for i in range(n)]), st.integers(0, 3)),
+)
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "get"]),
+    path=st.one_of(
+        st.sampled_from([BASE + "/orders", BASE + "/orders/1", BASE + "/orders/x/", "/", "", BASE]),
+        st.text(max_size=20).map(lambda t: BASE + "/" + t),
+    ),
+    query=st.text(max_size=30),
+    hdrs=st.dictionaries(
+        st.sampled_from(["Authorization", "Content-Type", "Sendcloud-Partner-Id", "X-Other"]),
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+    ),
+    data=_BODIES,
+)
+def test_the_checker_never_raises_on_arbitrary_requests(
+    method: str, path: str, query: str, hdrs: dict[str, str], data: bytes
+) -> None:
+    found = check_request(method, path, query, hdrs, data)
+    assert all(v.rule in CLIENT_RULES for v in found)
+    assert all(v.message for v in found)
