@@ -104,8 +104,10 @@ def _apply_patch(
         and not state.fault("order_id_change_allowed")
     ):
         errors.append((("order_id",), state.rules.order_id_changed_detail.format(order_id=row.order_id)))
-    integration = (payload.get("order_details") or {}).get("integration", {}).get("id", row.integration_id)
-    if integration != row.integration_id:
+    details = payload.get("order_details")
+    integration = details.get("integration") if isinstance(details, dict) else None
+    new_integration = integration.get("id") if isinstance(integration, dict) else None
+    if new_integration is not None and new_integration != row.integration_id:
         errors.append(
             (("order_details", "integration", "id"), f"Integration of order {row.id} cannot be changed")
         )

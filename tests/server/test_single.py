@@ -59,6 +59,11 @@ def test_patch_errors_use_pointers_without_batch_index(server: RunningServer) ->
         assert_error_shape(changed_id, 400)
         assert pointers(changed_id) == ["/order_id"]
         assert_error_shape(c.patch(f"/orders/{pk}", json=[1]), 400)
+        null_integration = c.patch(f"/orders/{pk}", json={"order_details": {"integration": None}})
+        assert_error_shape(null_integration, 400)
+        assert pointers(null_integration) == ["/order_details/integration"]
+        other_integration = c.patch(f"/orders/{pk}", json={"order_details": {"integration": {"id": 739283}}})
+        assert pointers(other_integration) == ["/order_details/integration/id"]
         assert_error_shape(c.patch(f"/orders/{pk}", json={"order_number": None}), 400)
         assert c.get(f"/orders/{pk}").json()["data"]["order_number"] == order["order_number"]
 
