@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest generate check-generated golden conformance bench clean
+.PHONY: install test lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ check-generated: $(STAMP)
 # Golden tree of the codegen end-to-end test (tests/codegen/test_codegen_golden.py).
 golden: $(STAMP)
 	$(BIN)/orders-contract generate --spec tests/fixtures/specs/messy_shop.yaml --out tests/golden --package messy_shop
+
+# Reference server on 127.0.0.1:8000 (demo credentials are printed); see README "Reference server".
+serve: $(STAMP)
+	$(BIN)/orders-contract serve
+
+# Load benchmark of the reference server (uses wrk when installed); results go to BENCHMARKS.md by hand.
+bench-server: $(STAMP)
+	$(BIN)/python bench/server_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._faults import Faults, UnknownFaultError, parse_faults
+from ._faults import FAULTS, Faults, UnknownFaultError, parse_faults
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -103,6 +103,9 @@ def _check_settings(s: ServerSettings) -> None:
                     f"{account.username!r}; give each integration to one account"
                 )
             owner[integration] = account.username
+    unknown = sorted(set(s.faults) - set(FAULTS))
+    if unknown:
+        raise ConfigError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(sorted(FAULTS))}")
     if s.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {s.workers}")
     if s.workers > 1 and s.db_path == ":memory:":

@@ -81,6 +81,8 @@ def test_settings_checks() -> None:
         ServerSettings(db_path=":memory:", workers=2)
     with pytest.raises(ConfigError, match="batch-latency"):
         ServerSettings(batch_latency=-1)
+    with pytest.raises(ConfigError, match="unknown fault 'typo'"):
+        ServerSettings(faults=frozenset({"no_upsert", "typo"}))
 
 
 def test_serve_command_refuses_unknown_fault_and_bad_config(tmp_path: Path) -> None:
