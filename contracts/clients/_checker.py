@@ -157,7 +157,9 @@ class ClientChecker:
         findings += self._validators.body_findings(request, batch=batch)
         if batch:
             findings += check_batch_size(self.spec, data)
-        findings += check_id_strings(self.spec, data)
+        match = op.pattern.fullmatch(spec_path)
+        path_id = match.groupdict().get("id") if match else None
+        findings += check_id_strings(self.spec, data, path_id)
         findings += check_timestamps(self.spec, schema, data)
         return findings
 

@@ -161,7 +161,8 @@ def _id_problem(value: Any) -> str | None:
     return f"id must be a string of digits, got {value!r}"
 
 
-def check_id_strings(spec: ClientSpec, data: Any) -> list[Finding]:
+def check_id_strings(spec: ClientSpec, data: Any, path_id: str | None = None) -> list[Finding]:
+    """Ids in bodies are strings of digits; a body id next to a path id must name the same order."""
     findings = []
     if isinstance(data, list):
         for index, item in enumerate(data):
@@ -175,6 +176,11 @@ def check_id_strings(spec: ClientSpec, data: Any) -> list[Finding]:
         problem = _id_problem(data["id"])
         if problem:
             findings.append(Finding("client.id_string", problem, "/id"))
+        elif path_id is not None and path_id.isdigit() and int(data["id"]) != int(path_id):
+            message = (
+                f"body id {data['id']!r} differs from the order in the path ({path_id}); ids cannot retarget"
+            )
+            findings.append(Finding("client.id_string", message, "/id"))
     return findings
 
 

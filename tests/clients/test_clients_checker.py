@@ -139,6 +139,8 @@ def test_id_string_in_a_batch(value: Any, flagged: bool) -> None:
 
 def test_id_string_in_a_patch_body_and_in_the_path() -> None:
     assert rules(check("PATCH", "/orders/669", data=body({"id": 669}))) == ["client.id_string"]
+    assert rules(check("PATCH", "/orders/669", data=body({"id": "670"}))) == ["client.id_string"]
+    assert check("PATCH", "/orders/669", data=body({"id": "669"})) == []
     found = check("GET", "/orders/abc", hdrs={"Authorization": basic()})
     assert [(v.rule, v.location) for v in found] == [("client.id_string", "path:id")]
 
