@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ._contract import load_contract
-from ._documents import order_document
+from ._documents import order_json
 from ._errors import ApiError, ErrorItem, error_response
 from ._http import authenticate, check_partner, read_json
 from ._listing import list_orders
@@ -74,11 +74,13 @@ async def _list(state: ServerState, account: Account, request: Request) -> Respo
     if page.prev_cursor:
         links.append(f'<{request.url.include_query_params(cursor=page.prev_cursor)}>; rel="prev"')
     headers = {"Link": ", ".join(links)} if links else None
-    return _json({"data": [order_document(row) for row in page.rows]}, headers=headers)
+    body = b'{"data":[' + b",".join(order_json(row) for row in page.rows) + b"]}"
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def _get(state: ServerState, account: Account, request: Request) -> Response:
-    return _json({"data": get_order(state, account, parse_order_pk(request.path_params["id"]))})
+    row = get_order(state, account, parse_order_pk(request.path_params["id"]))
+    return Response(b'{"data":' + order_json(row) + b"}", media_type="application/json")
 
 
 async def _patch(state: ServerState, account: Account, request: Request) -> Response:

@@ -10,7 +10,7 @@ import orjson
 
 from ._storage import OrderRow, StoredOrder
 
-__all__ = ["DocumentTooDeepError", "encode_body", "now_iso", "order_document", "stored_order"]
+__all__ = ["DocumentTooDeepError", "encode_body", "now_iso", "order_document", "order_json", "stored_order"]
 
 
 class DocumentTooDeepError(ValueError):
@@ -82,3 +82,17 @@ def order_document(row: OrderRow) -> dict[str, Any]:
     document["created_at"] = row.created_at
     document["modified_at"] = row.modified_at
     return document
+
+
+def order_json(row: OrderRow) -> bytes:
+    """The same as ``orjson.dumps(order_document(row))``, spliced from the stored bytes without parsing."""
+    head = b'{"id":"%d"' % row.id
+    inner = row.body[1:-1].strip()
+    tail = (
+        b'"created_at":'
+        + orjson.dumps(row.created_at)
+        + b',"modified_at":'
+        + orjson.dumps(row.modified_at)
+        + b"}"
+    )
+    return head + b"," + (inner + b"," if inner else b"") + tail

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ._documents import DocumentTooDeepError, encode_body, now_iso, order_document, stored_order
+from ._documents import DocumentTooDeepError, encode_body, now_iso, stored_order
 from ._errors import ApiError, ErrorItem
 from ._settings import Account
 from ._state import ServerState
@@ -32,11 +32,11 @@ def parse_order_pk(raw: str) -> int:
     return pk
 
 
-def get_order(state: ServerState, account: Account, pk: int) -> dict[str, Any]:
+def get_order(state: ServerState, account: Account, pk: int) -> OrderRow:
     row = state.store.get(account.username, pk, time.time())
     if row is None:
         raise not_found()
-    return order_document(row)
+    return row
 
 
 def delete_order(state: ServerState, account: Account, pk: int) -> None:

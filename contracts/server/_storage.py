@@ -117,6 +117,7 @@ class Store:
         if path != ":memory:":
             self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA cache_size = -32000")  # 32 MB page cache per process
         with self.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
