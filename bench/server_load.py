@@ -271,6 +271,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--fill", type=int, default=100_000, help="orders stored before the read benchmark")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--reads-only", action="store_true", help="skip the write scenarios")
     args = parser.parse_args()
     loadgen = args.loadgen
     if loadgen == "auto":
@@ -286,7 +287,7 @@ def main() -> None:
           f"→ ceiling {ceiling:.0f} req/s ({ceiling * BATCH:.0f} orders/s) on one core")  # fmt: skip
     columns = ("workers", "mix", "req/s", "orders/s", "p50 ms", "p99 ms", "vs ceiling")
     print(" ".join(f"{c:>{w}}" for c, w in zip(columns, (7, 9, 8, 9, 7, 7, 10), strict=True)))
-    for workers in args.workers:
+    for workers in [] if args.reads_only else args.workers:
         with running_server(workers=workers) as server:
             for mix in ("new", "half", "existing"):
                 r = load(server, body, mix, args.connections, args.duration)

@@ -33,6 +33,7 @@ _SCHEMA = (
     # Not UNIQUE on purpose: uniqueness of the upsert key is the server's job (a write transaction that
     # looks up and inserts under one lock), so the faults `no_upsert` / `no_conflict_detection` can break it.
     "CREATE INDEX IF NOT EXISTS orders_upsert_key ON orders(account, integration_id, order_id)",
+    "CREATE INDEX IF NOT EXISTS orders_account_pk ON orders(account, id)",  # default -pk listing in order
     "CREATE INDEX IF NOT EXISTS orders_order_id ON orders(account, order_id COLLATE NOCASE)",
     "CREATE INDEX IF NOT EXISTS orders_order_number ON orders(account, order_number COLLATE NOCASE)",
     """CREATE TABLE IF NOT EXISTS processing_claims (
