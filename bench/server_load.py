@@ -208,6 +208,28 @@ def run_wrk(
     }
 
 
+def _descendants(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in children:
+            found.extend(_descendants(int(child)))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU of a process and its live descendants (uvicorn workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in _descendants(pid):
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -285,17 +307,37 @@ def main() -> None:
           f"{args.connections} connections, {args.duration:g} s per scenario")  # fmt: skip
     print(f"baseline (this process): orjson.loads + pydantic validation = {1000 * per_call:.2f} ms "
           f"→ ceiling {ceiling:.0f} req/s ({ceiling * BATCH:.0f} orders/s) on one core")  # fmt: skip
-    columns = ("workers", "mix", "req/s", "orders/s", "p50 ms", "p99 ms", "vs ceiling")
-    print(" ".join(f"{c:>{w}}" for c, w in zip(columns, (7, 9, 8, 9, 7, 7, 10), strict=True)))
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start "
+          "(other processes share the cores; CPU ms/req = the server's own CPU time)")  # fmt: skip
+    columns = (
+        "workers",
+        "mix",
+        "req/s",
+        "orders/s",
+        "p50 ms",
+        "p99 ms",
+        "vs ceiling",
+        "CPU ms/req",
+        "1-core req/s",
+    )
+    widths = (7, 9, 8, 9, 7, 7, 10, 10, 12)
+    print(" ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
     for workers in [] if args.reads_only else args.workers:
         with running_server(workers=workers) as server:
             for mix in ("new", "half", "existing"):
+                assert server.pid is not None
+                cpu_before = cpu_seconds(server.pid)
                 r = load(server, body, mix, args.connections, args.duration)
+                cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu_before) / r["requests"]
                 print(f"{workers:>7} {mix:>9} {r['req_s']:>8.1f} {r['orders_s']:>9.0f} {r['p50_ms']:>7.1f} "
-                      f"{r['p99_ms']:>7.1f} {r['req_s'] / ceiling:>10.2f}")  # fmt: skip
+                      f"{r['p99_ms']:>7.1f} {r['req_s'] / ceiling:>10.2f} {cpu_ms:>10.2f} "
+                      f"{1000 / cpu_ms:>12.0f}")  # fmt: skip
+    if args.fill < 1000:
+        return
     with running_server(workers=1) as server:
         reads = read_side(server, body, args.fill)
     print("read side (1 worker): " + ", ".join(f"{k}={v:.1f}" for k, v in reads.items()))
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
