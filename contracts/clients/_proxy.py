@@ -95,10 +95,12 @@ class ForwardingApp:
             return
         finally:
             await response.aclose()
-        out = _drop(list(response.headers.raw), frozenset({"content-length"}))
+        head = scope["method"] == "HEAD"  # keep the upstream's length of the body it did not send
+        out = _drop(list(response.headers.raw), frozenset() if head else frozenset({"content-length"}))
         if self.rewrite_links:
             out = self._rewrite(out, scope)
-        out.append((b"content-length", str(len(body)).encode()))
+        if not head:
+            out.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": response.status_code, "headers": out})
         await send({"type": "http.response.body", "body": body})
 

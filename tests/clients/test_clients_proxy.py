@@ -128,3 +128,13 @@ def test_an_unreachable_upstream_gives_a_502_in_the_error_shape(store: CheckStor
         answer = httpx.get(url + BASE + "/orders", headers={"Authorization": basic()}, timeout=10)
     assert answer.status_code == 502
     assert answer.json()["errors"][0]["status"] == "502"
+
+
+def test_head_keeps_the_upstream_length_and_is_flagged_as_unknown(
+    upstream: RunningServer, proxy: str, store: CheckStore
+) -> None:
+    via = httpx.head(proxy + BASE + "/orders", headers={"Authorization": basic()}, timeout=10)
+    direct = httpx.head(upstream.api_url + "/orders", headers={"Authorization": basic()}, timeout=10)
+    assert via.status_code == direct.status_code
+    assert via.headers.get("content-length") == direct.headers.get("content-length")
+    assert [v.rule for v in store.violations()] == ["client.known_operation"]
