@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["OrderRow", "Store", "StoredOrder"]
 
@@ -52,9 +52,11 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class StoredOrder:
-    """One order as written: indexed columns plus the JSON document (``body``, without server fields)."""
+class StoredOrder(NamedTuple):
+    """One order as written: indexed columns plus the JSON document (``body``, without server fields).
+
+    A named tuple in column order, so it is its own parameter row for ``executemany``.
+    """
 
     account: str
     integration_id: int
@@ -70,26 +72,8 @@ class StoredOrder:
     modified_at: str
     visible_at: float
 
-    def values(self) -> tuple[object, ...]:
-        return (
-            self.account,
-            self.integration_id,
-            self.order_id,
-            self.order_number,
-            self.status,
-            self.shop_created_at,
-            self.shop_created_date,
-            self.shop_updated_at,
-            self.shop_updated_date,
-            self.body,
-            self.created_at,
-            self.modified_at,
-            self.visible_at,
-        )
 
-
-@dataclass(frozen=True)
-class OrderRow:
+class OrderRow(NamedTuple):
     """An existing order as read back for upserts and single-order reads."""
 
     id: int
@@ -244,7 +228,7 @@ class Store:
         if not orders:
             return []
         marks = ",".join("?" * 13)
-        conn.executemany(f"INSERT INTO orders ({_COLUMNS}) VALUES ({marks})", [o.values() for o in orders])
+        conn.executemany(f"INSERT INTO orders ({_COLUMNS}) VALUES ({marks})", orders)
         last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
         return list(range(last - len(orders) + 1, last + 1))
 
@@ -255,7 +239,7 @@ class Store:
         sets = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
         conn.executemany(
             f"UPDATE orders SET {sets} WHERE id = ?",
-            [(*order.values(), order_pk) for order_pk, order in updates],
+            [(*order, order_pk) for order_pk, order in updates],
         )
 
     def get(self, account: str, order_pk: int, now: float) -> OrderRow | None:
