@@ -7,9 +7,7 @@ from contracts.clients import CLIENT_RULES, RULES, SERVER_RULES
 
 
 def test_all_names_exist_and_are_public() -> None:
-    assert sorted(clients.__all__) == list(clients.__all__) or len(set(clients.__all__)) == len(
-        clients.__all__
-    )
+    assert len(set(clients.__all__)) == len(clients.__all__)
     for name in clients.__all__:
         assert not name.startswith("_")
         assert getattr(clients, name) is not None
