@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -50,6 +50,9 @@ def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return await handler(state, account, request)
         except ApiError as error:
             return error_response(error, without_array=state.fault("errors_without_array"))
+        except ClientDisconnect:
+            log.info("client went away during %s %s", request.method, request.url.path)
+            return Response(status_code=400)
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             crash = ApiError(

@@ -231,7 +231,8 @@ async def upsert_batch(
         ids = _write(state, batch, items, keys, None)
     else:
         token = uuid.uuid4().hex
-        if not store.claim(account.username, keys, token, time.time(), state.settings.claim_ttl):
+        ttl = state.settings.claim_ttl + state.settings.batch_latency  # a crashed request's claims expire
+        if not store.claim(account.username, keys, token, time.time(), ttl):
             raise _conflict(state)
         try:
             await asyncio.sleep(state.settings.batch_latency)
