@@ -97,7 +97,7 @@ def prepare_database(settings: ServerSettings) -> None:
         return
     folder = Path(settings.db_path).parent
     fresh = not folder.exists()
-    Store(settings.db_path).close()
+    Store(settings.db_path, background_checkpoint=False).close()
     if fresh and settings.db_path == DEFAULT_DB_PATH:
         (folder / ".gitignore").write_text("*\n", encoding="utf-8")
 

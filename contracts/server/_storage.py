@@ -5,7 +5,9 @@ All state lives in the database.  Every transaction is short and never spans an 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,7 +93,9 @@ _ROW_SELECT = "SELECT id, integration_id, order_id, body, created_at, modified_a
 class Store:
     """One connection per process (the event loop thread); transactions never span an await."""
 
-    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self, path: str, *, busy_timeout_ms: int = 10_000, background_checkpoint: bool = True
+    ) -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -106,8 +110,34 @@ class Store:
         with self.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if path != ":memory:" and background_checkpoint:
+            # Commits never pay for a checkpoint's fsyncs: a background thread checkpoints passively.
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="wal-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self, interval: float = 0.5) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 1000")
+            while not self._stop.wait(interval):
+                with contextlib.suppress(sqlite3.Error):
+                    _busy, wal_pages, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if wal_pages > 20_000:  # ~80 MB: make the WAL start over (waits briefly for writers)
+                        conn.execute("PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            conn.close()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(5)
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.conn.close()
 
     @contextmanager
