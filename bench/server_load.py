@@ -76,9 +76,15 @@ def _order(order_id: str, integration: int) -> dict[str, Any]:
 
 
 def template() -> bytes:
-    """A 100-order body; order ids 0..49 carry marker A, 50..99 marker B (replaced per request)."""
+    """A 100-order body: orders 0..49 are A-000..A-049, 50..99 are B-000..B-049 (integration by parity).
+
+    The markers are replaced per request; putting the previous B token in A makes half the keys existing.
+    """
     orders = [
-        _order(f"{(_MARK_A if i < BATCH // 2 else _MARK_B).decode()}-{i:03d}", 7 if i % 2 else 739283)
+        _order(
+            f"{(_MARK_A if i < BATCH // 2 else _MARK_B).decode()}-{i % (BATCH // 2):03d}",
+            7 if i % 2 else 739283,
+        )
         for i in range(BATCH)
     ]
     return orjson.dumps(orders)

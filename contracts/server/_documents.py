@@ -38,9 +38,10 @@ def _shop_time(value: Any) -> tuple[str, str]:
 
 def encode_body(document: dict[str, Any]) -> bytes:
     """The stored JSON of an order: the document without server-owned fields."""
-    clean = {k: v for k, v in document.items() if k not in ("id", "created_at", "modified_at")}
+    if "id" in document or "created_at" in document or "modified_at" in document:
+        document = {k: v for k, v in document.items() if k not in ("id", "created_at", "modified_at")}
     try:
-        return orjson.dumps(clean)
+        return orjson.dumps(document)
     except orjson.JSONEncodeError as exc:
         raise DocumentTooDeepError(str(exc)) from exc
 
