@@ -6,6 +6,7 @@ import typer
 
 from codegen.cli import register as register_codegen
 from contracts.clients.cli import register_clients
+from contracts.runner.cli import register as register_runner
 from contracts.server.cli import register as register_server
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 register_codegen(app)
 register_server(app)
 register_clients(app)
+register_runner(app)
 
 
 def main() -> None:

@@ -1,0 +1,70 @@
+"""Hypothesis settings profiles for the contract suite, registered in one place.
+
+Profiles: ``ci`` (fast, used by ``make test``), ``dev`` (default for local runs) and ``deep`` (long
+searches). Choose with the environment variable ``ORDERS_CONTRACT_PROFILE`` or ``--profile``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, settings
+
+__all__ = ["PROFILE_ENV", "PROFILES", "Profile", "active_profile", "hypothesis_settings", "register_profiles"]
+
+PROFILE_ENV = "ORDERS_CONTRACT_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Budget of one profile: examples per property rule and examples for Schemathesis per operation."""
+
+    name: str
+    max_examples: int
+    schemathesis_examples: int
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile("ci", max_examples=6, schemathesis_examples=2),
+    "dev": Profile("dev", max_examples=20, schemathesis_examples=5),
+    "deep": Profile("deep", max_examples=200, schemathesis_examples=50),
+}
+
+_SUPPRESSED = list(HealthCheck)
+
+
+def register_profiles() -> None:
+    """Register every profile with Hypothesis under ``orders-contract-<name>`` (idempotent)."""
+    for profile in PROFILES.values():
+        settings.register_profile(
+            f"orders-contract-{profile.name}",
+            max_examples=profile.max_examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=_SUPPRESSED,
+            print_blob=False,
+        )
+
+
+def active_profile(name: str | None = None) -> Profile:
+    """The profile named explicitly, else the one in ``ORDERS_CONTRACT_PROFILE``, else ``dev``."""
+    chosen = name or os.environ.get(PROFILE_ENV) or "dev"
+    try:
+        return PROFILES[chosen]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise ValueError(f"unknown profile {chosen!r}; choose one of: {known}") from None
+
+
+def hypothesis_settings(max_examples: int, *, derandomize: bool = False) -> settings:
+    """Settings for one property run inside a rule: no deadline, no example database, no health checks."""
+    return settings(
+        max_examples=max(1, max_examples),
+        deadline=None,
+        database=None,
+        suppress_health_check=_SUPPRESSED,
+        derandomize=derandomize,
+        print_blob=False,
+        report_multiple_bugs=False,
+    )

@@ -1,0 +1,158 @@
+"""Raw HTTP to the target: every request has a timeout, the whole run a deadline, and each exchange is
+recorded so a failing rule can print it back as curl commands."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+__all__ = ["NO_JSON", "Api", "Exchange", "Reply", "TargetError", "Unreachable"]
+
+NO_JSON: Any = object()
+
+
+class TargetError(Exception):
+    """The target did not answer usefully: connection refused, timeout, or the run deadline passed."""
+
+
+class Unreachable(TargetError):
+    """Nothing accepts connections at the target URL."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came back (``status`` is None when nothing came back)."""
+
+    method: str
+    url: str
+    body: bytes | None
+    auth: tuple[str, str] | None
+    headers: tuple[tuple[str, str], ...] = ()
+    status: int | None = None
+    response_text: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: httpx.Headers
+    text: str
+    data: Any
+    exchange: Exchange = field(repr=False)
+    raw: httpx.Response | None = field(default=None, repr=False)
+
+    @property
+    def is_json(self) -> bool:
+        return self.data is not NO_JSON
+
+    def describe(self, limit: int = 300) -> str:
+        snippet = self.text if len(self.text) <= limit else self.text[:limit] + "..."
+        return f"HTTP {self.status}: {snippet.strip() or '(empty body)'}"
+
+
+class Api:
+    """A thin httpx wrapper bound to one target, one set of credentials and one deadline."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = 10.0,
+        deadline: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = (username, password)
+        self.timeout = timeout
+        self.deadline = deadline if deadline is not None else time.monotonic() + 3600
+        self._client = httpx.Client(transport=transport, follow_redirects=False)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._history: list[tuple[int, Exchange]] = []
+
+    def close(self) -> None:
+        self._client.close()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def mark(self) -> int:
+        with self._lock:
+            return self._seq
+
+    def since(self, mark: int) -> list[Exchange]:
+        with self._lock:
+            return [ex for seq, ex in self._history if seq >= mark]
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base_url + path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None | bool = True,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        remaining = self.remaining()
+        if remaining <= 0:
+            raise TargetError("run deadline reached before the request could be sent")
+        creds = self.credentials if auth is True else (auth or None)
+        body = (
+            content
+            if content is not None
+            else (None if json_body is None else json.dumps(json_body).encode())
+        )
+        sent_headers = dict(headers or {})
+        if body is not None:
+            sent_headers.setdefault("Content-Type", "application/json")
+        url = self.url(path)
+        if params:
+            url = str(httpx.URL(url, params=dict(params)))
+        exchange = Exchange(method, url, body, creds, tuple(sorted(sent_headers.items())))
+        limit = max(0.05, min(timeout or self.timeout, remaining))
+        try:
+            response = self._client.request(
+                method, url, content=body, headers=sent_headers, auth=creds, timeout=limit
+            )
+        except httpx.TimeoutException:
+            self._record(exchange)
+            raise TargetError(f"{method} {_short(url)} got no answer within {limit:.1f}s") from None
+        except httpx.ConnectError as exc:
+            self._record(exchange)
+            raise Unreachable(f"cannot connect to {self.base_url}: {exc}") from None
+        except httpx.HTTPError as exc:
+            self._record(exchange)
+            raise TargetError(f"{method} {_short(url)} failed: {type(exc).__name__}: {exc}") from None
+        text = response.content.decode("utf-8", errors="replace")
+        try:
+            data = json.loads(text) if text.strip() else NO_JSON
+        except ValueError:
+            data = NO_JSON
+        done = Exchange(method, url, body, creds, exchange.headers, response.status_code, text[:2000])
+        self._record(done)
+        return Reply(response.status_code, response.headers, text, data, done, response)
+
+    def _record(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._history.append((self._seq, exchange))
+            self._seq += 1
+            if len(self._history) > 5000:
+                del self._history[:1000]
+
+
+def _short(url: str) -> str:
+    return url if len(url) <= 120 else url[:117] + "..."

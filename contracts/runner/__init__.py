@@ -1,0 +1,19 @@
+"""Run the contract rules against a target: engine, reports (table, JSON, JUnit) and the CLI commands."""
+
+from __future__ import annotations
+
+from ._engine import RuleResult, RunConfig, RunReport, TargetUnreachable, UsageError, run_suite, select_rules
+from ._report import print_report, write_json, write_junit
+
+__all__ = [
+    "RuleResult",
+    "RunConfig",
+    "RunReport",
+    "TargetUnreachable",
+    "UsageError",
+    "print_report",
+    "run_suite",
+    "select_rules",
+    "write_json",
+    "write_junit",
+]

@@ -1,0 +1,193 @@
+"""Run selected rules against one target within a deadline and collect one result per rule."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._settings import active_profile
+from ..rules import RULES, Api, Rule, RuleContext, RuleFailed, RuleSkipped, TargetError, Unreachable, cleanup
+from ..strategies import ContractError, load_spec
+
+__all__ = [
+    "RuleResult",
+    "RunConfig",
+    "RunReport",
+    "TargetUnreachable",
+    "UsageError",
+    "run_suite",
+    "select_rules",
+]
+
+
+class UsageError(ValueError):
+    """Bad options (unknown rule, unreadable spec, ...): the CLI prints it and exits 2."""
+
+
+class TargetUnreachable(RuntimeError):
+    """Nothing answers at the base URL: the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One immutable description of a run (built from CLI flags, pytest options or code)."""
+
+    base_url: str
+    username: str
+    password: str
+    integration_ids: tuple[int, ...]
+    foreign_integration_id: int | None = None
+    rules: tuple[str, ...] = ()
+    max_examples: int | None = None
+    seed: int | None = None
+    deadline_s: float = 300.0
+    request_timeout_s: float = 10.0
+    poll_timeout_s: float = 5.0
+    rule_budget_s: float = 60.0
+    spec_path: str | None = None
+    profile: str | None = None
+
+
+@dataclass
+class RuleResult:
+    id: str
+    status: str  # passed | failed | skipped
+    duration_s: float
+    message: str = ""
+    reproduction: str = ""
+    description: str = ""
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "duration_s": round(self.duration_s, 3),
+            "message": self.message,
+            "reproduction": self.reproduction,
+        }
+
+
+@dataclass
+class RunReport:
+    target: str
+    seed: int
+    results: list[RuleResult] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.status == "failed" for r in self.results) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "seed": self.seed,
+            "duration_s": round(self.duration_s, 3),
+            "rules": [r.to_json() for r in self.results],
+        }
+
+
+def select_rules(ids: Sequence[str]) -> list[Rule]:
+    """The rules named (in suite order), all of them when ``ids`` is empty; unknown ids are a UsageError."""
+    wanted = [i.strip() for raw in ids for i in raw.split(",") if i.strip()]
+    known = {r.id for r in RULES}
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise UsageError(f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(r.id for r in RULES)}")
+    return [r for r in RULES if not wanted or r.id in wanted]
+
+
+def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
+    started = time.monotonic()
+    result = RuleResult(rule.id, "passed", 0.0, description=rule.description, source=rule.source)
+    if ctx.api.remaining() <= 0:
+        result.status, result.message = "failed", "not run: the run deadline passed before this rule started"
+        return result
+    try:
+        rule.func(ctx)
+    except RuleFailed as failure:
+        result.status, result.message = "failed", failure.message
+        result.reproduction = failure.reproduction()
+    except RuleSkipped as skip:
+        result.status, result.message = "skipped", str(skip)
+    except TargetError as exc:
+        result.status, result.message = "failed", f"target error: {exc}"
+    except Exception as exc:  # a crash in a rule is reported as that rule's failure, never a traceback
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        result.status = "failed"
+        result.message = (
+            f"rule crashed: {type(exc).__name__}: {exc} ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
+        )
+    finally:
+        cleanup(ctx, budget=min(10.0, max(0.5, ctx.api.remaining())))
+        result.duration_s = time.monotonic() - started
+    return result
+
+
+def run_suite(
+    config: RunConfig,
+    *,
+    progress: Callable[[Rule, RuleResult | None], None] | None = None,
+    transport: Any = None,
+) -> RunReport:
+    """Run the selected rules in suite order; ``progress`` is called before (None) and after each rule."""
+    if not config.integration_ids:
+        raise UsageError("give at least one --integration-id of the account under test")
+    rules = select_rules(config.rules)
+    try:
+        spec = load_spec(config.spec_path)
+        spec.contract  # noqa: B018 - fail early on a spec without x-contract
+    except ContractError as exc:
+        raise UsageError(str(exc)) from None
+    profile = active_profile(config.profile)
+    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
+    started = time.monotonic()
+    api = Api(
+        config.base_url,
+        config.username,
+        config.password,
+        timeout=config.request_timeout_s,
+        deadline=started + config.deadline_s,
+        transport=transport,
+    )
+    report = RunReport(target=config.base_url, seed=seed)
+    try:
+        _preflight(api)
+        ctx = RuleContext(
+            api=api,
+            spec=spec,
+            integration_ids=tuple(config.integration_ids),
+            foreign_integration_id=config.foreign_integration_id,
+            max_examples=config.max_examples or profile.max_examples,
+            schemathesis_examples=config.max_examples or profile.schemathesis_examples,
+            seed=seed,
+            run_prefix=f"oc{seed:x}{secrets.token_hex(2)}",
+            poll_timeout=config.poll_timeout_s,
+            rule_budget=config.rule_budget_s,
+        )
+        for rule in rules:
+            if progress is not None:
+                progress(rule, None)
+            result = _run_one(rule, ctx)
+            report.results.append(result)
+            if progress is not None:
+                progress(rule, result)
+    finally:
+        api.close()
+        report.duration_s = time.monotonic() - started
+    return report
+
+
+def _preflight(api: Api) -> None:
+    """Refuse to run when nothing listens at the base URL (a slow or odd answer is left to the rules)."""
+    try:
+        api.request("GET", "/orders", params={"page_size": "1"}, timeout=min(api.timeout, 5.0))
+    except Unreachable as exc:
+        raise TargetUnreachable(str(exc)) from None
+    except TargetError:
+        return

@@ -1,0 +1,70 @@
+"""Render a run: a rich table (rule, status, time, first failure message) plus reproductions, JSON, JUnit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from rich.console import Console
+from rich.table import Table
+
+from ._engine import RunReport
+
+__all__ = ["print_report", "write_json", "write_junit"]
+
+_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+
+
+def print_report(report: RunReport, console: Console) -> None:
+    table = Table(title=f"Contract suite against {report.target} (seed {report.seed})", title_justify="left")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("first failure / reason", overflow="fold")
+    for result in report.results:
+        style = _STYLE.get(result.status, "")
+        table.add_row(result.id, f"[{style}]{result.status}[/]", f"{result.duration_s:.2f}s", result.message)
+    console.print(table)
+    for result in report.results:
+        if result.status == "failed" and result.reproduction:
+            console.rule(f"[bold red]{result.id}[/] — reproduction")
+            console.print(result.reproduction, markup=False, highlight=False, soft_wrap=True)
+    counts = {s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "skipped")}
+    console.print(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped "
+        f"in {report.duration_s:.1f}s (seed {report.seed}; re-run with --seed {report.seed})"
+    )
+
+
+def write_json(report: RunReport, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_junit(report: RunReport, path: str | Path) -> None:
+    """One ``testcase`` per rule; failures carry the message and the reproduction."""
+    failures = sum(r.status == "failed" for r in report.results)
+    skipped = sum(r.status == "skipped" for r in report.results)
+    suite = ET.Element(
+        "testsuite",
+        name="orders-contract",
+        tests=str(len(report.results)),
+        failures=str(failures),
+        skipped=str(skipped),
+        errors="0",
+        time=f"{report.duration_s:.3f}",
+    )
+    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="seed", value=str(report.seed))
+    for result in report.results:
+        case = ET.SubElement(
+            suite, "testcase", classname="orders-contract", name=result.id, time=f"{result.duration_s:.3f}"
+        )
+        if result.status == "failed":
+            node = ET.SubElement(case, "failure", message=result.message)
+            node.text = result.reproduction or result.message
+        elif result.status == "skipped":
+            ET.SubElement(case, "skipped", message=result.message)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    Path(path).write_text(ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
