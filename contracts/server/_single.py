@@ -129,4 +129,6 @@ def _apply_patch(
             created_at=row.created_at, modified_at=now_iso(), visible_at=row.visible_at,
         )  # fmt: skip
         Store.update_many(conn, [(row.id, stored)])
+        if stored.order_id != row.order_id:  # only with the order_id_change_allowed fault
+            Store.rename_many(conn, [(row.id, stored.order_id)])
     return {"id": row.id, "order_id": merged["order_id"], "order_number": merged["order_number"]}

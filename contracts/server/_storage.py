@@ -264,12 +264,34 @@ class Store:
 
     @staticmethod
     def update_many(conn: sqlite3.Connection, updates: Sequence[tuple[int, StoredOrder]]) -> None:
+        """Rewrite matched orders.  The key columns are left alone (so their indexes are not touched);
+        created_at and visible_at are kept.  A changed order_id goes through :meth:`rename_many`."""
         if not updates:
             return
-        sets = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
         conn.executemany(
-            f"UPDATE orders SET {sets} WHERE id = ?",
-            [(*order, order_pk) for order_pk, order in updates],
+            "UPDATE orders SET order_number = ?, status = ?, shop_created_at = ?, shop_created_date = ?, "
+            "shop_updated_at = ?, shop_updated_date = ?, body = ?, modified_at = ? WHERE id = ?",
+            [
+                (
+                    o.order_number,
+                    o.status,
+                    o.shop_created_at,
+                    o.shop_created_date,
+                    o.shop_updated_at,
+                    o.shop_updated_date,
+                    o.body,
+                    o.modified_at,
+                    pk,
+                )
+                for pk, o in updates
+            ],  # fmt: skip
+        )
+
+    @staticmethod
+    def rename_many(conn: sqlite3.Connection, renames: Sequence[tuple[int, str]]) -> None:
+        """Set a new order_id (only reachable through the ``order_id_change_allowed`` fault)."""
+        conn.executemany(
+            "UPDATE orders SET order_id = ? WHERE id = ?", [(order_id, pk) for pk, order_id in renames]
         )
 
     def get(self, account: str, order_pk: int, now: float) -> OrderRow | None:

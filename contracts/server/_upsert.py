@@ -188,6 +188,7 @@ class _Batch:
         delay = self.state.settings.processing_delay
         inserts: list[StoredOrder] = []
         updates: list[tuple[int, StoredOrder]] = []
+        renames: list[tuple[int, str]] = []
         ids: list[int | None] = []
         for item, target in zip(items, targets, strict=True):
             if target is None:
@@ -204,8 +205,11 @@ class _Batch:
                 )  # fmt: skip
                 updates.append((target.id, row))
                 ids.append(target.id)
+                if target.order_id != item.order_id:  # only with the order_id_change_allowed fault
+                    renames.append((target.id, item.order_id))
         new_ids = iter(Store.insert_many(conn, inserts))
         Store.update_many(conn, updates)
+        Store.rename_many(conn, renames)
         return [next(new_ids) if known is None else known for known in ids]
 
 

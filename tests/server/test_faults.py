@@ -98,10 +98,14 @@ def foreign_integration_accepted(s: RunningServer) -> int:
     return _post(s, [make_order(integration=8)]).status_code
 
 
-def order_id_change_allowed(s: RunningServer) -> int:
+def order_id_change_allowed(s: RunningServer) -> tuple[int, str]:
     order = make_order()
     pk = _post(s, [order]).json()["data"][0]["id"]
-    return _post(s, [dict(order, id=str(pk), order_id=unique())]).status_code
+    new_id = unique()
+    status = _post(s, [dict(order, id=str(pk), order_id=new_id)]).status_code
+    with client(s) as c:
+        stored = c.get(f"/orders/{pk}").json()["data"]["order_id"]
+    return status, "renamed" if stored == new_id else "kept"
 
 
 def status_200(s: RunningServer) -> int:
