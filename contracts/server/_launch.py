@@ -165,13 +165,14 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 def running_server(
     settings_or_kwargs: ServerSettings | Mapping[str, Any] | None = None,
     *,
-    workers: int = 1,
+    workers: int | None = None,
     startup_timeout: float = 20.0,
     **kwargs: Any,
 ) -> Iterator[RunningServer]:
     """Start the server in a subprocess on a free 127.0.0.1 port with a fresh SQLite file; stop it on exit.
 
-    ``running_server(faults={"no_upsert"})`` or ``running_server(ServerSettings(...), workers=2)``.
+    ``running_server(faults={"no_upsert"})`` or ``running_server(ServerSettings(...), workers=2)``;
+    ``workers`` defaults to the settings' value (1).
     """
     settings = _settings_from(settings_or_kwargs, **kwargs)
     tmp = tempfile.mkdtemp(prefix="orders-contract-server-")
@@ -181,7 +182,9 @@ def running_server(
             db_path = str(Path(tmp) / "reference.sqlite3")
         last_error: Exception | None = None
         for _attempt in range(3):
-            settings = settings.replace(host="127.0.0.1", port=_free_port(), workers=workers, db_path=db_path)
+            settings = settings.replace(
+                host="127.0.0.1", port=_free_port(), workers=workers or settings.workers, db_path=db_path
+            )
             env = dict(os.environ, **{SETTINGS_ENV: orjson.dumps(settings.to_json_dict()).decode()})
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [*_SOURCE_PATHS, env.get("PYTHONPATH", "")]))
             log_path = Path(tmp) / "server.log"

@@ -88,6 +88,8 @@ class OrderRow(NamedTuple):
 
 
 _ROW_SELECT = "SELECT id, integration_id, order_id, body, created_at, modified_at, visible_at FROM orders"
+# For upsert matching: the same columns without the (large) document.
+_KEY_SELECT = "SELECT id, integration_id, order_id, x'', created_at, modified_at, visible_at FROM orders"
 
 
 class Store:
@@ -224,7 +226,7 @@ class Store:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                sql = f"{_ROW_SELECT} WHERE account = ? AND integration_id = ? AND order_id IN ({marks})"
+                sql = f"{_KEY_SELECT} WHERE account = ? AND integration_id = ? AND order_id IN ({marks})"
                 found.extend(OrderRow(*row) for row in conn.execute(sql, (account, integration, *chunk)))
         found.sort(key=lambda row: row.id)
         return found
@@ -237,18 +239,20 @@ class Store:
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = f"{_ROW_SELECT} WHERE account = ? AND order_id IN ({marks}) ORDER BY id"
+            sql = f"{_KEY_SELECT} WHERE account = ? AND order_id IN ({marks}) ORDER BY id"
             found.extend(OrderRow(*row) for row in conn.execute(sql, (account, *chunk)))
         return found
 
     @staticmethod
-    def rows_by_ids(conn: sqlite3.Connection, account: str, ids: Sequence[int]) -> dict[int, OrderRow]:
+    def rows_by_ids(
+        conn: sqlite3.Connection, account: str, ids: Sequence[int], *, with_body: bool = True
+    ) -> dict[int, OrderRow]:
         unique = sorted(set(ids))
         found: dict[int, OrderRow] = {}
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = f"{_ROW_SELECT} WHERE account = ? AND id IN ({marks})"
+            sql = f"{_ROW_SELECT if with_body else _KEY_SELECT} WHERE account = ? AND id IN ({marks})"
             found.update((row[0], OrderRow(*row)) for row in conn.execute(sql, (account, *chunk)))
         return found
 

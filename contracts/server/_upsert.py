@@ -163,7 +163,7 @@ class _Batch:
         explicit_ids = [
             item.explicit_id for item in items if item.explicit_id is not None and item.explicit_id > 0
         ]
-        by_id = Store.rows_by_ids(conn, username, explicit_ids) if explicit_ids else {}
+        by_id = Store.rows_by_ids(conn, username, explicit_ids, with_body=False) if explicit_ids else {}
         for item in items:
             if item.explicit_id is None:
                 plan.targets.append(by_key.get(self.key(item)))
