@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,12 @@ def parse_spec(raw: bytes, name: str) -> LoadedSpec:
         raise SpecLoadError(f"{name}: invalid YAML/JSON{where}: {problem}") from None
     if not isinstance(document, dict):
         raise SpecLoadError(f"{name}: expected a mapping at the top level, got {type(document).__name__}")
+    try:
+        json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise SpecLoadError(
+            f"{name}: contains an unpaired surrogate escape (e.g. \\ud800); not valid Unicode"
+        ) from None
     if not isinstance(document.get("openapi"), str):
         raise SpecLoadError(f"{name}: not an OpenAPI 3 document (no 'openapi: 3.x' version key)")
     return LoadedSpec(name=name, raw=raw, document=document)

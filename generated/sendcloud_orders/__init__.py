@@ -2,10 +2,7 @@
 # Source: sendcloud-orders-v3.yaml (sha256 49bf7488ce09e1b627c553f746669b9dbb05098c4a02acc05feb76099e2e6cd3)
 # Regenerate: make generate (or: orders-contract generate --spec SPEC --out DIR)
 # ruff: noqa: E501, E741
-"""'Sendcloud Orders API v3 (orders-contract)' '3.0.0': pydantic models and httpx clients generated from the spec.
-
-Depends only on pydantic and httpx.
-"""
+"Models and httpx clients generated from the spec Sendcloud Orders API v3 (orders-contract) 3.0.0. Depends only on pydantic and httpx."
 
 from ._runtime import (
     ApiError,

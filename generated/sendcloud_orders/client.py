@@ -2,7 +2,7 @@
 # Source: sendcloud-orders-v3.yaml (sha256 49bf7488ce09e1b627c553f746669b9dbb05098c4a02acc05feb76099e2e6cd3)
 # Regenerate: make generate (or: orders-contract generate --spec SPEC --out DIR)
 # ruff: noqa: E501, E741
-"""HTTP clients for 'Sendcloud Orders API v3 (orders-contract)' (sync and async). Generated: edit the spec, not this file."""
+"HTTP clients (sync and async) for Sendcloud Orders API v3 (orders-contract). Generated: edit the spec, not this file."
 
 from __future__ import annotations
 

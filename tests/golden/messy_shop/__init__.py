@@ -2,10 +2,7 @@
 # Source: messy_shop.yaml (sha256 9f73f27903e96bff9f3069b9eff4fdcca7db9672099ae1af45d256fa59581712)
 # Regenerate: make generate (or: orders-contract generate --spec SPEC --out DIR)
 # ruff: noqa: E501, E741
-"""'Messy Shop' '1.0.0': pydantic models and httpx clients generated from the spec.
-
-Depends only on pydantic and httpx.
-"""
+"Models and httpx clients generated from the spec Messy Shop 1.0.0. Depends only on pydantic and httpx."
 
 from ._runtime import (
     ApiError,

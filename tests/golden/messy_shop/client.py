@@ -2,7 +2,7 @@
 # Source: messy_shop.yaml (sha256 9f73f27903e96bff9f3069b9eff4fdcca7db9672099ae1af45d256fa59581712)
 # Regenerate: make generate (or: orders-contract generate --spec SPEC --out DIR)
 # ruff: noqa: E501, E741
-"""HTTP clients for 'Messy Shop' (sync and async). Generated: edit the spec, not this file."""
+"HTTP clients (sync and async) for Messy Shop. Generated: edit the spec, not this file."
 
 from __future__ import annotations
 
