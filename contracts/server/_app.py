@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,12 +54,21 @@ def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except ClientDisconnect:
             log.info("client went away during %s %s", request.method, request.url.path)
             return Response(status_code=400)
-        except Exception:
+        except Exception as exc:
+            without_array = state.fault("errors_without_array")
+            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                # Another worker held the write lock longer than busy_timeout: retryable, like a conflict.
+                log.warning("database busy during %s %s", request.method, request.url.path)
+                rules = state.rules
+                return error_response(
+                    ApiError(400, [ErrorItem(rules.conflict_detail, pointer=rules.conflict_pointer)]),
+                    without_array=without_array,
+                )
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             crash = ApiError(
                 500, [ErrorItem("Unexpected server error; it has been logged.", title="Server error")]
             )
-            return error_response(crash, without_array=state.fault("errors_without_array"))
+            return error_response(crash, without_array=without_array)
 
     endpoint.__name__ = handler.__name__
     return endpoint

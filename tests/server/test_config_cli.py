@@ -143,3 +143,35 @@ def test_unexpected_exception_becomes_a_json_error(tmp_path: Path, monkeypatch: 
     response = asyncio.run(call())
     errors = assert_error_shape(response, 500)
     assert "simulated bug" not in errors[0]["detail"]
+
+
+def test_a_locked_database_answers_the_retryable_conflict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process ASGI on purpose: another process holding the write lock past busy_timeout is hard to stage."""
+    import asyncio
+    import sqlite3
+
+    from contracts.server import _app
+
+    async def locked(*args: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(_app, "upsert_batch", locked)
+    app = create_app(ServerSettings(db_path=str(tmp_path / "x.sqlite3")))
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.post("/api/v3/orders", json=[make_order()], auth=("demo", "demo-secret"))
+
+    errors = assert_error_shape(asyncio.run(call()), 400)
+    assert errors[0]["source"] == {"pointer": "/data"} and "still processing" in errors[0]["detail"]
+
+
+def test_public_api() -> None:
+    import contracts.server as server
+
+    assert sorted(server.__all__) == sorted(set(server.__all__))
+    for name in server.__all__:
+        assert getattr(server, name) is not None
+    assert {"create_app", "ServerSettings", "Account", "FAULTS", "running_server"} <= set(server.__all__)
