@@ -148,7 +148,7 @@ def test_unexpected_exception_becomes_a_json_error(tmp_path: Path, monkeypatch: 
 def test_a_locked_database_answers_the_retryable_conflict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In-process ASGI on purpose: another process holding the write lock past busy_timeout is hard to stage."""
+    """In-process ASGI on purpose: a write lock held past busy_timeout is hard to stage from outside."""
     import asyncio
     import sqlite3
 
