@@ -138,3 +138,22 @@ def test_head_keeps_the_upstream_length_and_is_flagged_as_unknown(
     assert via.status_code == direct.status_code
     assert via.headers.get("content-length") == direct.headers.get("content-length")
     assert [v.rule for v in store.violations()] == ["client.known_operation"]
+
+
+def test_the_proxy_catches_a_faulty_reference_server(tmp_path: Path) -> None:
+    store = CheckStore(tmp_path / "faulty.sqlite3")
+    faults = {"id_as_string", "errors_without_array"}
+    with (
+        running_server_in_thread(faults=faults) as faulty,
+        serve_in_thread(create_proxy_app(faulty.base_url, store=store)) as url,
+    ):
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.post(BASE + "/orders", content=body([order(0)]), headers=headers()).status_code == 201
+            assert http.get(BASE + "/orders/999999", headers={"Authorization": basic()}).status_code == 404
+    found = store.violations()
+    assert [(v.rule, v.extra["status"]) for v in found] == [
+        ("server.response_schema", 201),
+        ("server.response_schema", 404),
+    ]
+    assert found[0].pointer == "/data/0/id" and "is not of type 'integer'" in found[0].message
+    assert "'errors' is a required property" in found[1].message
