@@ -80,7 +80,10 @@ def _filters(state: ServerState, account: Account, query: Mapping[str, str]) -> 
     params: list[Any] = [account.username, time.time()]
     if state.fault("list_ignores_filters"):
         return where, params
-    raw_integrations = query.get("integration")
+    getlist = getattr(query, "getlist", None)  # integration=7&integration=8 means the same as 7,8
+    raw_integrations = ",".join(getlist("integration")) if getlist else query.get("integration")
+    if raw_integrations == "" and "integration" not in query:
+        raw_integrations = None
     if raw_integrations is not None:
         ids: list[int] = []
         for part in raw_integrations.split(","):

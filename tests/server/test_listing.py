@@ -55,6 +55,7 @@ def test_filters(server: RunningServer) -> None:
     with client(server) as c:
         assert set(_ids(c, integration="739283")) == {f"L-{i:03d}" for i in range(0, 30, 3)}
         assert len(_ids(c, integration="7,739283")) == 30
+        assert len(_ids(c, integration=["7", "739283"])) == 30  # repeated parameter: accepted too
         assert _ids(c, order_id="l-004") == ["L-004"]
         assert _ids(c, order_number="num-005") == ["L-005"]
         assert set(_ids(c, status="UNSHIPPED")) == {f"L-{i:03d}" for i in range(0, 30, 2)}
