@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +90,20 @@ def _default_store_path(db_path: str) -> str:
     return str(folder / "client-checks.sqlite3")
 
 
+@contextlib.contextmanager
+def _signals_end_the_run() -> Iterator[None]:
+    """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, which would kill the process before
+    the reports are written; handle them here (the shutdown has already happened) and carry on."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: None)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _finish(store: CheckStore, report_dir: str | None) -> None:
     violations, checked = store.violations(), store.checked_requests()
     print(f"client checks: {len(violations)} violation(s) in {checked} checked request(s)")
@@ -126,19 +142,16 @@ def serve_with_checks(
     )
     sys.stdout.flush()
     try:
-        if settings.workers == 1:
-            uvicorn.run(wrap(create_app(settings), config, store), **common)
-        else:
-            import orjson
+        with _signals_end_the_run():
+            if settings.workers == 1:
+                uvicorn.run(wrap(create_app(settings), config, store), **common)
+            else:
+                import orjson
 
-            os.environ[SETTINGS_ENV] = orjson.dumps(settings.to_json_dict()).decode()
-            os.environ[CHECKS_ENV] = config.to_env()
-            uvicorn.run(
-                "contracts.clients._serve:checked_app_from_env",
-                factory=True,
-                workers=settings.workers,
-                **common,
-            )
+                os.environ[SETTINGS_ENV] = orjson.dumps(settings.to_json_dict()).decode()
+                os.environ[CHECKS_ENV] = config.to_env()
+                factory = "contracts.clients._serve:checked_app_from_env"
+                uvicorn.run(factory, factory=True, workers=settings.workers, **common)
     finally:
         _finish(store, report_dir)
 
@@ -160,8 +173,9 @@ def run_proxy(
     print(f"proxy http://{host}:{port} -> {upstream} (checks: http://{host}:{port}/_contract/violations)")
     sys.stdout.flush()
     try:
-        uvicorn.run(
-            app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=5
-        )
+        with _signals_end_the_run():
+            uvicorn.run(
+                app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=5
+            )
     finally:
         _finish(store, report_dir)

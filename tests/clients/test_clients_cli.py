@@ -183,3 +183,40 @@ def test_proxy_command_forwards_and_reports(tmp_path: Path) -> None:
 def test_proxy_refuses_a_non_http_upstream() -> None:
     result = cli("proxy", "--upstream", "ftp://example.test")
     assert result.returncode == 2 and "must be an http:// or https:// URL" in result.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_single_worker_serve_writes_reports_when_stopped(tmp_path: Path, stop: signal.Signals) -> None:
+    port = _free_port()
+    args = ["serve", "--check-clients", "--port", str(port), "--db", str(tmp_path / "ref.sqlite3")]
+    args += ["--report-dir", str(tmp_path / "reports")]
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [*CLI, *args], stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.05)
+        httpx.delete(
+            f"http://127.0.0.1:{port}/api/v3/orders/abc", headers={"Authorization": basic()}, timeout=10
+        )
+    finally:
+        proc.send_signal(stop)
+        try:
+            code = proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        log.close()
+    out = (tmp_path / "serve.log").read_text()
+    assert code == 0 and "1 violation(s) in 1 checked request(s)" in out, out
+    data = json.loads((tmp_path / "reports" / "client-violations.json").read_text())
+    assert data["by_rule"] == {"client.id_string": 1}
