@@ -26,7 +26,7 @@ class RuleFailed(AssertionError):
         self.note = note
 
     def reproduction(self) -> str:
-        note = self.note or f"expected: {self.message}"
+        note = f"{self.message}\n{self.note}" if self.note else self.message
         return render_reproduction(self.exchanges, note) if self.exchanges else ""
 
 

@@ -77,6 +77,8 @@ def concurrent(ctx: RuleContext) -> None:
                     f"{_SENDERS} concurrent identical batches left {len(found)} orders {ids} for one "
                     f"upsert key {key}",
                     listing,
+                    note=f"the {_SENDERS} POSTs below were sent at the same time: run them in parallel "
+                    "(append ' &' to each, then 'wait'), then list the key",
                 )
 
     single = valid_orders(ctx.integration_ids, spec=ctx.spec)

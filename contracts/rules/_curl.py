@@ -68,13 +68,19 @@ def render_reproduction(exchanges: Sequence[Exchange], note: str = "", limit: in
     lines: list[str] = []
     if note:
         lines += [f"# {line}" for line in note.splitlines()]
-    shown = list(exchanges)[-limit:]
-    if len(exchanges) > len(shown):
-        lines.append(f"# ({len(exchanges) - len(shown)} earlier requests left out)")
-    for ex in shown:
+    collapsed: list[tuple[Exchange, int]] = []
+    for ex in exchanges:  # polling repeats one request; show it once
+        if collapsed and collapsed[-1][0] == ex:
+            collapsed[-1] = (ex, collapsed[-1][1] + 1)
+        else:
+            collapsed.append((ex, 1))
+    shown = collapsed[-limit:]
+    if len(collapsed) > len(shown):
+        lines.append(f"# ({len(collapsed) - len(shown)} earlier requests left out)")
+    for ex, times in shown:
         lines.append(render_curl(ex))
         got = "no answer" if ex.status is None else f"HTTP {ex.status} {_snippet(ex.response_text)}"
-        lines.append(f"#   -> {got}")
+        lines.append(f"#   -> {got}" + (f"  (same answer {times} times while polling)" if times > 1 else ""))
     return "\n".join(lines)
 
 

@@ -214,10 +214,19 @@ def property_run(
     broken: list[TargetError] = []
     first_failure: list[float] = []
 
-    def body(value: T) -> None:
+    def spent() -> bool:
         if broken or ctx.time_left(started) <= 0:
+            return True
+        return bool(first_failure) and time.monotonic() - first_failure[0] > ctx.shrink_budget
+
+    @st.composite
+    def guarded(draw: st.DrawFn) -> T:
+        if spent():  # checked before each candidate is generated, so shrinking stops on time
             raise _Stop
-        if first_failure and time.monotonic() - first_failure[0] > ctx.shrink_budget:
+        return draw(strategy)
+
+    def body(value: T) -> None:
+        if spent():
             raise _Stop
         mark = ctx.api.mark()
         try:
@@ -237,7 +246,7 @@ def property_run(
             raise
 
     test = hypothesis_settings(max_examples or ctx.max_examples)(
-        hypothesis_seed(ctx.seed)(given(strategy)(body))
+        hypothesis_seed(ctx.seed)(given(guarded())(body))
     )
     try:
         test()

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from ._engine import RuleResult, RunConfig, RunReport, TargetUnreachable, UsageError, run_suite, select_rules
+from ._engine import (
+    RuleResult,
+    RunConfig,
+    RunReport,
+    SuiteSession,
+    TargetUnreachable,
+    UsageError,
+    run_suite,
+    select_rules,
+)
+from ._faultmap import KILLED_BY
 from ._report import print_report, write_json, write_junit
 
 __all__ = [
     "RuleResult",
     "RunConfig",
+    "KILLED_BY",
     "RunReport",
+    "SuiteSession",
     "TargetUnreachable",
     "UsageError",
     "print_report",

@@ -48,6 +48,7 @@ class RunConfig:
     request_timeout_s: float = 10.0
     poll_timeout_s: float = 5.0
     rule_budget_s: float = 60.0
+    shrink_budget_s: float = 4.0
     spec_path: str | None = None
     profile: str | None = None
 
@@ -129,6 +130,66 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
     return result
 
 
+class SuiteSession:
+    """A prepared run: spec loaded, target checked, one ``RuleContext`` shared by the rules run through it."""
+
+    def __init__(self, config: RunConfig, *, transport: Any = None) -> None:
+        if not config.integration_ids:
+            raise UsageError("give at least one --integration-id of the account under test")
+        self.config = config
+        self.rules = select_rules(config.rules)
+        try:
+            spec = load_spec(config.spec_path)
+            spec.contract  # noqa: B018 - fail early on a spec without x-contract
+        except ContractError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            profile = active_profile(config.profile)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        self.seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
+        self.started = time.monotonic()
+        self.api = Api(
+            config.base_url,
+            config.username,
+            config.password,
+            timeout=config.request_timeout_s,
+            deadline=self.started + config.deadline_s,
+            transport=transport,
+        )
+        self.ctx = RuleContext(
+            api=self.api,
+            spec=spec,
+            integration_ids=tuple(config.integration_ids),
+            foreign_integration_id=config.foreign_integration_id,
+            max_examples=config.max_examples or profile.max_examples,
+            schemathesis_examples=config.max_examples or profile.schemathesis_examples,
+            seed=self.seed,
+            run_prefix=f"oc{self.seed:x}{secrets.token_hex(2)}",
+            poll_timeout=config.poll_timeout_s,
+            rule_budget=config.rule_budget_s,
+            shrink_budget=config.shrink_budget_s,
+        )
+        self._checked = False
+
+    def preflight(self) -> None:
+        """Raise ``TargetUnreachable`` when nothing listens at the base URL (once per session)."""
+        if not self._checked:
+            self._checked = True
+            try:
+                _preflight(self.api)
+            except TargetUnreachable:
+                self.api.close()
+                raise
+
+    def run(self, rule: Rule) -> RuleResult:
+        self.preflight()
+        return _run_one(rule, self.ctx)
+
+    def close(self) -> None:
+        self.api.close()
+
+
 def run_suite(
     config: RunConfig,
     *,
@@ -136,50 +197,20 @@ def run_suite(
     transport: Any = None,
 ) -> RunReport:
     """Run the selected rules in suite order; ``progress`` is called before (None) and after each rule."""
-    if not config.integration_ids:
-        raise UsageError("give at least one --integration-id of the account under test")
-    rules = select_rules(config.rules)
+    session = SuiteSession(config, transport=transport)
+    report = RunReport(target=config.base_url, seed=session.seed)
     try:
-        spec = load_spec(config.spec_path)
-        spec.contract  # noqa: B018 - fail early on a spec without x-contract
-    except ContractError as exc:
-        raise UsageError(str(exc)) from None
-    profile = active_profile(config.profile)
-    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
-    started = time.monotonic()
-    api = Api(
-        config.base_url,
-        config.username,
-        config.password,
-        timeout=config.request_timeout_s,
-        deadline=started + config.deadline_s,
-        transport=transport,
-    )
-    report = RunReport(target=config.base_url, seed=seed)
-    try:
-        _preflight(api)
-        ctx = RuleContext(
-            api=api,
-            spec=spec,
-            integration_ids=tuple(config.integration_ids),
-            foreign_integration_id=config.foreign_integration_id,
-            max_examples=config.max_examples or profile.max_examples,
-            schemathesis_examples=config.max_examples or profile.schemathesis_examples,
-            seed=seed,
-            run_prefix=f"oc{seed:x}{secrets.token_hex(2)}",
-            poll_timeout=config.poll_timeout_s,
-            rule_budget=config.rule_budget_s,
-        )
-        for rule in rules:
+        session.preflight()
+        for rule in session.rules:
             if progress is not None:
                 progress(rule, None)
-            result = _run_one(rule, ctx)
+            result = session.run(rule)
             report.results.append(result)
             if progress is not None:
                 progress(rule, result)
     finally:
-        api.close()
-        report.duration_s = time.monotonic() - started
+        session.close()
+        report.duration_s = time.monotonic() - session.started
     return report
 
 

@@ -1,0 +1,40 @@
+"""Which rule must kill each catalogued fault of the reference server (one place, used by tests and bench)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["KILLED_BY", "server_options"]
+
+KILLED_BY: Mapping[str, str] = MappingProxyType(
+    {
+        "no_upsert": "upsert.key",
+        "upsert_ignores_integration": "upsert.integration_scope",
+        "no_batch_limit": "batch.limit",
+        "limit_off_by_one": "batch.limit",
+        "partial_commit": "batch.atomic",
+        "pointer_index_off_by_one": "error.pointer",
+        "pointer_without_path": "error.pointer",
+        "results_reversed": "batch.result_order",
+        "id_as_string": "id.types",
+        "integer_id_accepted": "id.types",
+        "no_conflict_detection": "conflict.concurrent",
+        "no_auth": "auth.required",
+        "foreign_integration_accepted": "integration.ownership",
+        "order_id_change_allowed": "order_id.immutable",
+        "status_200": "batch.accepts_valid",
+        "delete_noop": "crud.lifecycle",
+        "patch_ignores_fields": "crud.lifecycle",
+        "list_ignores_filters": "list.filters",
+        "pagination_repeats": "list.pagination",
+        "pagination_skips": "list.pagination",
+        "errors_without_array": "error.shape",
+    }
+)
+
+
+def server_options(fault: str | None) -> dict[str, Any]:
+    """Keyword arguments for ``contracts.server.running_server`` to run with ``fault`` switched on."""
+    return {"faults": {fault} if fault else set()}
