@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 
 __all__ = ["Issue", "load_models", "to_pointer", "validate_batch", "validate_order", "validate_partial"]
@@ -76,8 +77,17 @@ def _clean_loc(loc: Sequence[int | str]) -> tuple[int | str, ...]:
 
 
 def _issues(adapter: TypeAdapter[Any], value: Any) -> list[Issue]:
+    # Strict JSON-mode validation: the value is JSON, so validate it as JSON (a date-time must be a string;
+    # Python-mode lax parsing would take 12345 as a Unix time).  Re-encoding with orjson costs ~0.05 ms.
     try:
-        adapter.validate_python(value)
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes; the caller reports the depth
+        encoded = None
+    try:
+        if encoded is None:
+            adapter.validate_python(value)
+        else:
+            adapter.validate_json(encoded, strict=True)
     except ValidationError as exc:
         return [Issue(_clean_loc(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
     return []

@@ -197,3 +197,14 @@ def test_unknown_fields_are_kept_and_server_fields_are_not_taken_from_the_reques
 
 def test_health_needs_no_credentials(server: RunningServer) -> None:
     assert httpx.get(server.base_url + "/health").json() == {"status": "ok"}
+
+
+def test_timestamps_must_be_strings(server: RunningServer) -> None:
+    """JSON-mode strict validation: 12345 is not a date-time (lax pydantic would read it as Unix time)."""
+    order = make_order()
+    order["order_details"]["order_created_at"] = 12345
+    with client(server) as c:
+        response = c.post("/orders", json=[order])
+    assert_error_shape(response, 400)
+    assert pointers(response) == ["/data/attributes/[0]/order_details/order_created_at"]
+
