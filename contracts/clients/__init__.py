@@ -8,7 +8,7 @@ from ._checker import ClientChecker, ConflictHistory, check_request, request_key
 from ._middleware import CONTROL_PREFIX, CheckOptions, ClientCheckMiddleware
 from ._model import CLIENT_RULES, RULES, SERVER_RULES, RequestSummary, Violation
 from ._proxy import ForwardingApp, create_proxy_app
-from ._report import fetch_report, write_reports
+from ._report import Report, fetch_report, write_reports
 from ._scripts import Script, ScriptError, parse_script_flag, script_from_json
 from ._serve import run_proxy, serve_with_checks
 from ._spec import ClientSpec, load_client_spec
@@ -26,6 +26,7 @@ __all__ = [
     "ClientSpec",
     "ConflictHistory",
     "ForwardingApp",
+    "Report",
     "RequestSummary",
     "Script",
     "ScriptError",

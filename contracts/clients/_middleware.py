@@ -19,8 +19,8 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._checker import ClientChecker, request_key
-from ._model import Violation
-from ._report import write_reports
+from ._model import CLIENT_RULES, SERVER_RULES, Violation
+from ._report import Report, write_reports
 from ._rules import parse_basic_auth
 from ._scripts import ScriptError, conflict_body, script_from_json, server_error_body
 from ._store import CheckStore
@@ -119,8 +119,12 @@ class ClientCheckMiddleware:
 
         return wrapped
 
+    def report(self) -> Report:
+        rules = (*CLIENT_RULES, *SERVER_RULES) if self.options.validate_responses else tuple(CLIENT_RULES)
+        return Report(self.store.violations(), self.store.checked_requests(), rules)
+
     def write_reports(self, report_dir: str) -> tuple[Path, Path]:
-        return write_reports(Path(report_dir), self.store.violations(), self.store.checked_requests())
+        return write_reports(Path(report_dir), self.report())
 
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks: list[bytes] = []
@@ -239,9 +243,8 @@ class ClientCheckMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if path == CONTROL_PREFIX + "/violations" and method == "GET":
-            found = await anyio.to_thread.run_sync(self.store.violations)
-            checked = await anyio.to_thread.run_sync(self.store.checked_requests)
-            await _send_json(send, 200, _violations_payload(found, checked))
+            report = await anyio.to_thread.run_sync(self.report)
+            await _send_json(send, 200, report.payload())
         elif path == CONTROL_PREFIX + "/violations" and method == "DELETE":
             removed = await anyio.to_thread.run_sync(self.store.clear)
             await _send_json(send, 200, {"cleared": removed})
@@ -273,7 +276,3 @@ class ClientCheckMiddleware:
             await _send_json(
                 send, 404, {"errors": [{"status": "404", "code": "not_found", "detail": detail}]}
             )
-
-
-def _violations_payload(found: list[Violation], checked: int) -> dict[str, Any]:
-    return {"checked_requests": checked, "count": len(found), "violations": [v.to_dict() for v in found]}

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -14,13 +15,13 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from ._model import RULES, Violation
+from ._model import CLIENT_RULES, Violation
 
 __all__ = [
+    "Report",
     "ReportUnavailable",
     "fetch_report",
     "render_table",
-    "report_payload",
     "write_json",
     "write_junit",
     "write_reports",
@@ -34,16 +35,31 @@ class ReportUnavailable(Exception):
     """The server could not be asked (down, wrong URL, not running with --check-clients)."""
 
 
-def report_payload(violations: list[Violation], checked: int) -> dict[str, Any]:
-    by_rule: dict[str, int] = defaultdict(int)
-    for v in violations:
-        by_rule[v.rule] += 1
-    return {
-        "checked_requests": checked,
-        "count": len(violations),
-        "by_rule": dict(sorted(by_rule.items())),
-        "violations": [v.to_dict() for v in violations],
-    }
+@dataclass(frozen=True)
+class Report:
+    """What the checks recorded: the violations, how many requests were checked, which rules ran."""
+
+    violations: list[Violation]
+    checked: int
+    rules: tuple[str, ...] = field(default=tuple(CLIENT_RULES))
+
+    def payload(self) -> dict[str, Any]:
+        by_rule: dict[str, int] = defaultdict(int)
+        for v in self.violations:
+            by_rule[v.rule] += 1
+        return {
+            "checked_requests": self.checked,
+            "rules": list(self.rules),
+            "count": len(self.violations),
+            "by_rule": dict(sorted(by_rule.items())),
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Report:
+        violations = [Violation.from_dict(v) for v in data["violations"]]
+        rules = tuple(str(r) for r in data.get("rules") or CLIENT_RULES)
+        return cls(violations, int(data.get("checked_requests", 0)), rules)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -58,17 +74,16 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def write_json(path: Path, violations: list[Violation], checked: int) -> None:
-    payload = report_payload(violations, checked)
-    _atomic_write(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+def write_json(path: Path, report: Report) -> None:
+    _atomic_write(path, (json.dumps(report.payload(), indent=2, sort_keys=True) + "\n").encode())
 
 
-def write_junit(path: Path, violations: list[Violation], checked: int) -> None:
-    """One <testcase> per known rule (and per unknown rule seen), failing when it has violations."""
+def write_junit(path: Path, report: Report) -> None:
+    """One <testcase> per rule that ran (and per other rule seen), failing when it has violations."""
     by_rule: dict[str, list[Violation]] = defaultdict(list)
-    for v in violations:
+    for v in report.violations:
         by_rule[v.rule].append(v)
-    rules = sorted(set(RULES) | set(by_rule))
+    rules = sorted(set(report.rules) | set(by_rule))
     suite = ET.Element(
         "testsuite",
         name="client-conformance",
@@ -77,7 +92,8 @@ def write_junit(path: Path, violations: list[Violation], checked: int) -> None:
         errors="0",
         skipped="0",
     )
-    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="checked_requests", value=str(checked))
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="checked_requests", value=str(report.checked))
     for rule in rules:
         case = ET.SubElement(suite, "testcase", classname="orders_contract.clients", name=rule)
         found = by_rule.get(rule, [])
@@ -93,14 +109,15 @@ def write_junit(path: Path, violations: list[Violation], checked: int) -> None:
     _atomic_write(path, ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
 
 
-def write_reports(folder: Path, violations: list[Violation], checked: int) -> tuple[Path, Path]:
+def write_reports(folder: Path, report: Report) -> tuple[Path, Path]:
     json_path, junit_path = folder / JSON_NAME, folder / JUNIT_NAME
-    write_json(json_path, violations, checked)
-    write_junit(junit_path, violations, checked)
+    write_json(json_path, report)
+    write_junit(junit_path, report)
     return json_path, junit_path
 
 
-def render_table(console: Console, violations: list[Violation], checked: int) -> None:
+def render_table(console: Console, report: Report) -> None:
+    violations, checked = report.violations, report.checked
     if not violations:
         console.print(f"[green]No violations[/green] in {checked} checked request(s).")
         return
@@ -113,7 +130,7 @@ def render_table(console: Console, violations: list[Violation], checked: int) ->
     console.print(table)
 
 
-def fetch_report(server: str, timeout: float = 10.0) -> tuple[list[Violation], int]:
+def fetch_report(server: str, timeout: float = 10.0) -> Report:
     """Ask a server running with client checks for what it recorded."""
     url = server.rstrip("/") + "/_contract/violations"
     try:
@@ -126,7 +143,6 @@ def fetch_report(server: str, timeout: float = 10.0) -> tuple[list[Violation], i
             "is the server running with --check-clients (or is it the proxy)?"
         )
     try:
-        data = response.json()
-        return [Violation.from_dict(v) for v in data["violations"]], int(data.get("checked_requests", 0))
+        return Report.from_payload(response.json())
     except (ValueError, KeyError, TypeError) as exc:
         raise ReportUnavailable(f"{url} did not answer with a violations report ({exc})") from None

@@ -17,8 +17,9 @@ from starlette.types import ASGIApp
 
 from ._checker import DEFAULT_MIN_RETRY_DELAY, ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
+from ._model import CLIENT_RULES, RULES
 from ._proxy import create_proxy_app
-from ._report import write_reports
+from ._report import Report, write_reports
 from ._scripts import Script, ScriptError, parse_script_flag
 from ._store import CheckStore
 
@@ -104,11 +105,11 @@ def _signals_end_the_run() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _finish(store: CheckStore, report_dir: str | None) -> None:
-    violations, checked = store.violations(), store.checked_requests()
-    print(f"client checks: {len(violations)} violation(s) in {checked} checked request(s)")
+def _finish(store: CheckStore, report_dir: str | None, rules: tuple[str, ...]) -> None:
+    report = Report(store.violations(), store.checked_requests(), rules)
+    print(f"client checks: {len(report.violations)} violation(s) in {report.checked} checked request(s)")
     if report_dir:
-        json_path, junit_path = write_reports(Path(report_dir), violations, checked)
+        json_path, junit_path = write_reports(Path(report_dir), report)
         print(f"client checks: reports written to {json_path} and {junit_path}")
 
 
@@ -153,7 +154,7 @@ def serve_with_checks(
                 factory = "contracts.clients._serve:checked_app_from_env"
                 uvicorn.run(factory, factory=True, workers=settings.workers, **common)
     finally:
-        _finish(store, report_dir)
+        _finish(store, report_dir, tuple(CLIENT_RULES))
 
 
 def run_proxy(
@@ -178,4 +179,4 @@ def run_proxy(
                 app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=5
             )
     finally:
-        _finish(store, report_dir)
+        _finish(store, report_dir, tuple(RULES))

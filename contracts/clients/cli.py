@@ -25,19 +25,19 @@ def report_command(
     from ._report import ReportUnavailable, fetch_report, render_table, write_json, write_junit
 
     try:
-        violations, checked = fetch_report(server)
+        report = fetch_report(server)
     except ReportUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     console = Console()
     if not console.is_terminal:  # CI logs: do not fold rule ids and messages at 80 columns
         console = Console(width=200)
-    render_table(console, violations, checked)
+    render_table(console, report)
     if json_path is not None:
-        write_json(json_path, violations, checked)
+        write_json(json_path, report)
     if junit_xml is not None:
-        write_junit(junit_xml, violations, checked)
-    raise typer.Exit(1 if violations else 0)
+        write_junit(junit_xml, report)
+    raise typer.Exit(1 if report.violations else 0)
 
 
 def proxy_command(

@@ -172,8 +172,11 @@ def test_proxy_command_forwards_and_reports(tmp_path: Path) -> None:
                 upstream.api_url + "/orders/abc", headers={"Authorization": basic()}, timeout=10
             )
             assert (answer.status_code, answer.content) == (direct.status_code, direct.content)
-            report = cli("clients", "report", "--server", url)
+            junit = tmp_path / "proxy.xml"
+            report = cli("clients", "report", "--server", url, "--junit-xml", str(junit))
             assert report.returncode == 1 and "client.id_string" in report.stdout
+            names = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
+            assert len(names) == 10 and "server.response_schema" in names  # the proxy checks answers too
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
