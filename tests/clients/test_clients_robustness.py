@@ -259,3 +259,39 @@ def test_iter_orders_pages_through_generated_pages_or_raises_api_error() -> None
             assert got == [o["id"] for o in first["data"]] + [o["id"] for o in second["data"]]
 
     run()
+
+
+_SEGMENT = st.one_of(
+    st.sampled_from(["order_details", "order_items", "quantity", "integration", "id"]), st.integers(0, 9)
+)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 99), st.lists(_SEGMENT, max_size=4)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_contract_pointers_are_parsed_into_index_and_path(
+    problems: list[tuple[int, list[int | str]]],
+) -> None:
+    """400 answers whose pointers follow x-contract.error_pointer (`/data/attributes/[i]/a/0/b`)."""
+    template = SPEC.contract.pointer_template
+    errors = [
+        {
+            "status": "400",
+            "code": "invalid",
+            "detail": "bad",
+            "source": {"pointer": template.format(index=i, path="".join(f"/{p}" for p in path))},
+        }
+        for i, path in problems
+    ]
+    transport = httpx.MockTransport(lambda request: httpx.Response(400, json={"errors": errors}))
+    with OrdersClient(API, username="u", password="p", transport=transport) as client:
+        with pytest.raises(ApiError) as raised:
+            client.upsert_orders([order(0)])
+    parsed = [(e.batch_index, list(e.field_path)) for e in raised.value.errors]
+    assert parsed == [(i, path) for i, path in problems]
+    assert raised.value.error_response is not None
