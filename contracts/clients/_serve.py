@@ -21,6 +21,7 @@ from ._model import CLIENT_RULES, RULES
 from ._proxy import create_proxy_app
 from ._report import Report, write_reports
 from ._scripts import Script, ScriptError, parse_script_flag
+from ._spec import load_client_spec
 from ._store import CheckStore
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class CheckConfig:
 
     store_path: str
     min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY
+    spec_path: str | None = None  # None: the project's spec
+
+    def checker(self) -> ClientChecker:
+        return ClientChecker(load_client_spec(self.spec_path), min_retry_delay=self.min_retry_delay)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -73,7 +78,7 @@ def fresh_store(config: CheckConfig, scripts: Sequence[Script]) -> CheckStore:
 
 
 def wrap(app: ASGIApp, config: CheckConfig, store: CheckStore | None = None) -> ClientCheckMiddleware:
-    checker = ClientChecker(min_retry_delay=config.min_retry_delay)
+    checker = config.checker()
     return ClientCheckMiddleware(
         app, store=store or CheckStore(config.store_path), checker=checker, options=CheckOptions()
     )
@@ -126,7 +131,9 @@ def serve_with_checks(
     from contracts.server import create_app
     from contracts.server._launch import SETTINGS_ENV, prepare_database
 
-    config = CheckConfig(store_path or _default_store_path(settings.db_path), min_retry_delay)
+    config = CheckConfig(
+        store_path or _default_store_path(settings.db_path), min_retry_delay, settings.spec_path
+    )
     store = fresh_store(config, parse_scripts(scripts))
     prepare_database(settings)
     common: dict[str, Any] = {
@@ -170,7 +177,7 @@ def run_proxy(
 ) -> None:
     config = CheckConfig(store_path, min_retry_delay)
     store = fresh_store(config, parse_scripts(scripts))
-    app = create_proxy_app(upstream, store=store, checker=ClientChecker(min_retry_delay=min_retry_delay))
+    app = create_proxy_app(upstream, store=store, checker=config.checker())
     print(f"proxy http://{host}:{port} -> {upstream} (checks: http://{host}:{port}/_contract/violations)")
     sys.stdout.flush()
     try:
