@@ -190,3 +190,20 @@ def test_store_takes_each_scripted_answer_once(store: CheckStore) -> None:
     taken = [store.take_script("POST", BASE + "/orders") for _ in range(3)]
     assert [s.answer if s else None for s in taken] == ["conflict", "conflict", None]
     assert store.take_script("GET", BASE + "/orders") is None
+
+
+def _take_many(path: str, attempts: int) -> int:
+    store = CheckStore(path)
+    return sum(1 for _ in range(attempts) if store.take_script("POST", BASE + "/orders") is not None)
+
+
+def test_scripted_counts_are_shared_exactly_across_processes(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = str(tmp_path / "shared.sqlite3")
+    CheckStore(path).add_script(Script("conflict", count=50, method="POST", path=BASE + "/orders"))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        taken = pool.starmap(_take_many, [(path, 30)] * 4)
+    assert sum(taken) == 50  # 120 attempts from 4 processes, exactly 50 answers handed out
+    assert CheckStore(path).scripts() == []
