@@ -175,3 +175,11 @@ def test_public_api() -> None:
     for name in server.__all__:
         assert getattr(server, name) is not None
     assert {"create_app", "ServerSettings", "Account", "FAULTS", "running_server"} <= set(server.__all__)
+
+
+def test_in_memory_database_works_with_one_worker() -> None:
+    from contracts.server import running_server_in_thread
+
+    with running_server_in_thread(db_path=":memory:") as server, client(server) as c:
+        pk = c.post("/orders", json=[make_order()]).json()["data"][0]["id"]
+        assert c.get(f"/orders/{pk}").status_code == 200

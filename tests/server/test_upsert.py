@@ -207,4 +207,3 @@ def test_timestamps_must_be_strings(server: RunningServer) -> None:
         response = c.post("/orders", json=[order])
     assert_error_shape(response, 400)
     assert pointers(response) == ["/data/attributes/[0]/order_details/order_created_at"]
-
