@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
 
@@ -13,7 +15,7 @@ def find_ruff_bin() -> str:
     return str(module.find_ruff_bin())
 
 
-__all__ = ["FormatError", "find_ruff_bin", "ruff_format"]
+__all__ = ["FormatError", "find_ruff_bin", "ruff_format", "ruff_format_many"]
 
 LINE_LENGTH = "110"
 _COMMON = ["--isolated", "--line-length", LINE_LENGTH, "--target-version", "py311"]
@@ -40,3 +42,26 @@ def ruff_format(source: str, filename: str) -> str:
     """Sort imports, drop unused imports, modernise annotations, then `ruff format`."""
     fixed = _run(["check", "--fix", "--select", "I,F401,UP", "--exit-zero", "--quiet"], source, filename)
     return _run(["format", "--quiet"], fixed, filename)
+
+
+def ruff_format_many(sources: dict[str, str]) -> dict[str, str]:
+    """`ruff_format` for several files with two ruff runs in total (file names must be plain names)."""
+    with tempfile.TemporaryDirectory(prefix="codegen-ruff-") as tmp:
+        root = Path(tmp)
+        for name, source in sources.items():
+            (root / name).write_text(source, encoding="utf-8")
+        for args in (
+            ["check", "--fix", "--select", "I,F401,UP", "--exit-zero", "--quiet"],
+            ["format", "--quiet"],
+        ):
+            proc = subprocess.run(  # noqa: S603 - fixed argv, ruff from this environment
+                [find_ruff_bin(), *args, *_COMMON, "."],
+                cwd=root,
+                capture_output=True,
+                check=False,
+                timeout=60,
+            )
+            if proc.returncode != 0:
+                detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+                raise FormatError(f"ruff {args[0]} failed: {detail}")
+        return {name: (root / name).read_text(encoding="utf-8") for name in sources}

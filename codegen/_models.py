@@ -47,14 +47,14 @@ DMCG_OPTIONS: dict[str, Any] = {
 }
 
 
-def render_models(document: dict[str, Any], header: str) -> str:
+def render_models(document: dict[str, Any], header: str, *, format_source: bool = True) -> str:
     """Models source for a normalised spec (a plain dict: no file paths reach the output)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "format of 'int32' not understood" etc.: falls back to the type
         body = dmcg.generate(document, custom_file_header=header, **DMCG_OPTIONS)
     if not isinstance(body, str):
         raise TypeError(f"datamodel-code-generator returned {type(body).__name__}, expected one module")
-    return ruff_format(body, "models.py")
+    return ruff_format(body, "models.py") if format_source else body
 
 
 def class_names(source: str) -> frozenset[str]:

@@ -69,7 +69,7 @@ def _load(path: Path) -> LoadedSpec:
 def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: bool) -> bool:
     """Return True when (check mode) the tree on disk differs."""
     try:
-        tree = build_tree(spec, package)
+        tree = build_tree(spec, package, check_import=not check)
     except SpecError as exc:
         _print_findings(
             [f for f in exc.findings if f.level == "error"], title=f"{spec.name}: cannot generate"
@@ -77,6 +77,8 @@ def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: b
         raise typer.Exit(1) from None
     except (FormatError, SyntaxError) as exc:
         raise _fail(f"{spec.name}: generator produced invalid code ({exc}); please report this") from None
+    except RuntimeError as exc:  # the import check failed: nothing was written
+        raise _fail(f"{spec.name}: {exc}; nothing written") from None
     if check:
         diff = diff_tree(tree, out_dir)
         if diff:
@@ -87,8 +89,6 @@ def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: b
         return False
     try:
         written = write_tree(tree, out_dir)
-    except RuntimeError as exc:
-        raise _fail(f"{spec.name}: {exc}; nothing written") from None
     except OSError as exc:
         raise _fail(f"cannot write to {out_dir}: {exc.strerror}") from None
     warnings = sum(1 for f in tree.findings if f.level == "warning")
