@@ -11,7 +11,7 @@ import json
 import logging
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class CheckOptions:
     validate_responses: bool = False
     ignore_paths: tuple[str, ...] = ("/health", "/favicon.ico")
     report_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _header(scope: Scope, name: bytes) -> str:

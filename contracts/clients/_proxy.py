@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 from starlette.types import Message, Receive, Scope, Send
@@ -146,14 +145,11 @@ def create_proxy_app(
     report_dir: str | None = None,
     timeout: float = 30.0,
     rewrite_links: bool = True,
-    **options: Any,
 ) -> ClientCheckMiddleware:
     """The forwarding app wrapped in the client checks, with response validation switched on."""
     return ClientCheckMiddleware(
         ForwardingApp(upstream, timeout=timeout, rewrite_links=rewrite_links),
         store=store,
         checker=checker,
-        options=CheckOptions(
-            validate_responses=True, ignore_paths=(), report_dir=report_dir, extra=dict(options)
-        ),
+        options=CheckOptions(validate_responses=True, ignore_paths=(), report_dir=report_dir),
     )
