@@ -212,11 +212,15 @@ def property_run(
     started = time.monotonic()
     best: list[tuple[int, RuleFailed]] = []
     broken: list[TargetError] = []
-    first_failure: list[float] = []
+    first_failure: list[float] = []  # [when, call number] of the first failure
+
+    calls = [0]
 
     def spent() -> bool:
         if broken or ctx.time_left(started) <= 0:
             return True
+        if first_failure and first_failure[1] == 1:
+            return True  # Hypothesis tries the simplest example first: nothing smaller to find
         return bool(first_failure) and time.monotonic() - first_failure[0] > ctx.shrink_budget
 
     @st.composite
@@ -229,6 +233,7 @@ def property_run(
         if spent():
             raise _Stop
         mark = ctx.api.mark()
+        calls[0] += 1
         try:
             check(value)
         except RuleFailed as failure:
@@ -239,7 +244,7 @@ def property_run(
             if not best or size < best[0][0]:
                 best[:] = [(size, failure)]
             if not first_failure:
-                first_failure.append(time.monotonic())
+                first_failure[:] = [time.monotonic(), calls[0]]
             raise
         except TargetError as exc:
             broken.append(exc)
@@ -259,6 +264,10 @@ def property_run(
         raise broken[0]
     if best:
         raise best[0][1]
+    if ctx.api.remaining() <= 0:
+        raise TargetError(f"the run deadline passed during this rule ({calls[0]} examples checked)")
+    if calls[0] == 0:
+        raise TargetError("the rule's time budget was spent before any example was checked")
 
 
 def dumps(value: Any) -> str:

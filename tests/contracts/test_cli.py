@@ -1,0 +1,140 @@
+"""`orders-contract run` / `conformance`: exit codes, reports, and broken targets (hanging, garbage)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from typer.testing import CliRunner
+
+from orders_contract.cli import app
+
+RUNNER = CliRunner()
+
+
+def _run(*args: str) -> Any:
+    return RUNNER.invoke(app, ["run", *args], catch_exceptions=False)
+
+
+def _target(url: str) -> list[str]:
+    return ["--base-url", url, "--username", "demo", "--password", "demo-secret", "--integration-id", "7"]
+
+
+def test_unreachable_server_exits_2_with_one_line(closed_port_url: str) -> None:
+    result = _run(*_target(closed_port_url))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot connect to")
+    assert "--base-url" in lines[0]
+
+
+def test_usage_errors_exit_2(closed_port_url: str) -> None:
+    unknown = _run(*_target(closed_port_url), "--rules", "batch.limit,no.such.rule")
+    assert unknown.exit_code == 2 and "unknown rule id(s) no.such.rule" in unknown.output
+    bad_url = _run(*_target("ftp://example.org"))
+    assert bad_url.exit_code == 2 and "--base-url must start with http" in bad_url.output
+    missing = RUNNER.invoke(app, ["run", "--base-url", closed_port_url])
+    assert missing.exit_code == 2
+
+
+def test_hanging_server_ends_in_failures_within_the_deadline(hanging_server: str, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    started = time.monotonic()
+    result = _run(
+        *_target(hanging_server), "--request-timeout", "0.3", "--deadline", "8", "--report-json", str(report)
+    )
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1
+    assert elapsed < 25
+    rules = json.loads(report.read_text())["rules"]
+    assert len(rules) == 18
+    assert all(r["status"] in ("failed", "skipped") for r in rules)
+    failed = [r for r in rules if r["status"] == "failed"]
+    assert failed and all("no answer within" in r["message"] or "deadline" in r["message"] for r in failed)
+
+
+def test_garbage_server_fails_every_rule_clearly(garbage_server: str, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = _run(
+        *_target(garbage_server), "--request-timeout", "2", "--deadline", "60", "--report-json", str(report)
+    )
+    assert result.exit_code == 1
+    rules = json.loads(report.read_text())["rules"]
+    assert not [r["id"] for r in rules if r["status"] == "passed"]
+    assert not [r for r in rules if r["message"].startswith("rule crashed")]
+    skipped = {r["id"]: r["message"] for r in rules if r["status"] == "skipped"}
+    assert set(skipped) == {"upsert.integration_scope", "integration.ownership"}
+    assert "--foreign-integration-id" in skipped["integration.ownership"]
+
+
+def test_reports_against_the_reference_server(reference: Any, tmp_path: Path) -> None:
+    report, junit = tmp_path / "r.json", tmp_path / "junit.xml"
+    result = _run(
+        "--base-url",
+        reference.api_url,
+        "--username",
+        reference.username,
+        "--password",
+        reference.password,
+        "--integration-id",
+        "7",
+        "--integration-id",
+        "739283",
+        "--rules",
+        "batch.limit,upsert.key,integration.ownership",
+        "--seed",
+        "7",
+        "--report-json",
+        str(report),
+        "--junit-xml",
+        str(junit),
+    )
+    assert result.exit_code == 0, result.output
+    assert "batch.limit" in result.output and "passed" in result.output
+    data = json.loads(report.read_text())
+    assert data["target"] == reference.api_url and data["seed"] == 7
+    assert [(r["id"], r["status"]) for r in data["rules"]] == [
+        ("batch.limit", "passed"),
+        ("upsert.key", "passed"),
+        ("integration.ownership", "skipped"),
+    ]
+    assert set(data["rules"][0]) == {"id", "status", "duration_s", "message", "reproduction"}
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "3" and suite.get("skipped") == "1"
+    assert [c.get("name") for c in suite.iter("testcase")] == [
+        "batch.limit",
+        "upsert.key",
+        "integration.ownership",
+    ]
+
+
+def test_conformance_with_a_fault_prints_a_failure_and_exits_1(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    result = RUNNER.invoke(
+        app,
+        [
+            "conformance",
+            "--rules",
+            "batch.result_order",
+            "--fault",
+            "results_reversed",
+            "--seed",
+            "3",
+            "--junit-xml",
+            str(junit),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1
+    assert "batch.result_order" in result.output and "reproduction" in result.output
+    assert "curl -sS -i -X POST" in result.output
+    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
+    assert failure is not None and "data[0]" in (failure.get("message") or "")
+
+
+def test_conformance_refuses_unknown_fault() -> None:
+    result = RUNNER.invoke(app, ["conformance", "--fault", "nope"])
+    assert result.exit_code == 2 and "unknown fault(s) nope" in result.output
