@@ -17,11 +17,15 @@ from typing import Any
 
 __all__ = ["ChildFailed", "fork_available", "start"]
 
-_TIMEOUT = 120.0
+_TIMEOUT = 30.0  # both jobs take well under a second; a stuck fork (a lock held at fork time) is abandoned
 
 
 class ChildFailed(Exception):
-    """The child died, timed out, or raised (the message says which)."""
+    """The child timed out (`kind="timeout"`), died without answering (`"died"`) or raised (`"raised"`)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def fork_available() -> bool:
@@ -49,13 +53,12 @@ def start(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     def result() -> Any:
         try:
             if not recv.poll(_TIMEOUT):
-                raise ChildFailed(f"no answer within {_TIMEOUT:.0f} s")
+                raise ChildFailed("timeout", f"no answer within {_TIMEOUT:.0f} s")
             status, value = recv.recv()
         except EOFError:
             proc.join(5)
-            raise ChildFailed(
-                f"the child process exited with code {proc.exitcode} before answering"
-            ) from None
+            message = f"the child process exited with code {proc.exitcode} before answering"
+            raise ChildFailed("died", message) from None
         finally:
             recv.close()
             proc.join(5)
@@ -63,7 +66,7 @@ def start(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
                 proc.kill()
                 proc.join()
         if status != "ok":
-            raise ChildFailed(str(value))
+            raise ChildFailed("raised", str(value))
         return value
 
     return result
