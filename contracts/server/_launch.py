@@ -152,12 +152,15 @@ def _wait_healthy(url: str, deadline: float, proc: subprocess.Popen[bytes] | Non
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM (uvicorn shuts down gracefully, workers included); after `timeout`, SIGKILL the whole
+    process group the launcher created, so no worker is left behind."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout)
 
 
@@ -190,7 +193,11 @@ def running_server(
             log_path = Path(tmp) / "server.log"
             with open(log_path, "ab") as log:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "contracts.server"], env=env, stdout=log, stderr=subprocess.STDOUT
+                    [sys.executable, "-m", "contracts.server"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group: see _stop
                 )
             base_url = f"http://127.0.0.1:{settings.port}"
             try:
