@@ -40,10 +40,18 @@ class ConflictHistory(Protocol):
     def last_conflict(self, key: str) -> float | None: ...
 
 
+def _canonical(body: bytes) -> bytes:
+    """A JSON body with keys sorted and no whitespace, so a re-serialised resend is the same batch."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        return body
+
+
 def request_key(identity: str, method: str, path: str, body: bytes) -> str:
-    """Same client, same method + path, same body bytes → same key (used for conflict back-off)."""
+    """Same client, same method + path, same body (as JSON, or bytes) → same key (conflict back-off)."""
     digest = hashlib.sha256()
-    for part in (identity.encode(), method.upper().encode(), path.encode(), body):
+    for part in (identity.encode(), method.upper().encode(), path.encode(), _canonical(body)):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

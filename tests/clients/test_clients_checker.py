@@ -249,6 +249,10 @@ def test_conflict_backoff_flags_an_immediate_resend_of_the_same_batch() -> None:
     too_soon = checker.check("POST", BASE + "/orders", "", headers(), data, history=history, now=100.2)
     assert rules(too_soon) == ["client.conflict_backoff"]
     assert checker.check("POST", BASE + "/orders", "", headers(), data, history=history, now=100.6) == []
+    respaced = json.dumps([order(0)], indent=2, sort_keys=True).encode()  # same batch, re-serialised
+    assert rules(
+        checker.check("POST", BASE + "/orders", "", headers(), respaced, history=history, now=100.2)
+    ) == ["client.conflict_backoff"]
     other = body([order(1)])  # a different batch is not a resend
     assert checker.check("POST", BASE + "/orders", "", headers(), other, history=history, now=100.2) == []
     other_user = headers(Authorization=basic("other", "other-secret"))
