@@ -26,6 +26,8 @@ def not_found() -> ApiError:
 def parse_order_pk(raw: str) -> int:
     if not raw.isdigit() or not raw.isascii():
         raise ApiError(400, [ErrorItem("A valid integer is required.", parameter="id")])
+    if len(raw) > 19:
+        raise not_found()
     pk = int(raw)
     if not 1 <= pk < 2**63:
         raise not_found()

@@ -40,6 +40,16 @@ class _Plan:
     errors: list[tuple[int, ErrorItem]] = field(default_factory=list)
 
 
+def _explicit_id(raw: Any) -> int | None:
+    """The request's string `id` as an integer; -1 when it cannot name a stored order."""
+    if raw is None:
+        return None
+    text = str(raw)
+    if not text.isdigit() or len(text) > 19 or int(text) > _MAX_SQLITE_INT:
+        return -1
+    return int(text)
+
+
 class _Batch:
     def __init__(self, state: ServerState, account: Account) -> None:
         self.state = state
@@ -98,8 +108,7 @@ class _Batch:
             except DocumentTooDeepError:
                 errors.append(self.error(index, "", "Order nests too deeply (more than 250 levels)"))
                 continue
-            raw_id = document.get("id")
-            explicit = None if raw_id is None else int(raw_id) if int(raw_id) <= _MAX_SQLITE_INT else -1
+            explicit = _explicit_id(document.get("id"))
             items.append(
                 _Item(
                     index,
@@ -150,16 +159,9 @@ class _Batch:
                 rows = Store.rows_by_keys(
                     conn, username, [(item.integration_id, item.order_id) for item in items]
                 )
+            ignore_integration = self.state.fault("upsert_ignores_integration")
             for row in rows:
-                key = (
-                    (0, row.order_id)
-                    if self.state.fault("upsert_ignores_integration")
-                    else (
-                        row.integration_id,
-                        row.order_id,
-                    )
-                )
-                by_key.setdefault(key, row)
+                by_key.setdefault((0 if ignore_integration else row.integration_id, row.order_id), row)
         explicit_ids = [
             item.explicit_id for item in items if item.explicit_id is not None and item.explicit_id > 0
         ]

@@ -123,6 +123,9 @@ def test_unknown_paths_and_methods_answer_json(server: RunningServer) -> None:
         assert_error_shape(c.put("/orders", json=[]), 405)
         assert_error_shape(c.get("/orders/0"), 404)
         assert_error_shape(c.get("/orders/99999999999999999999999"), 404)
+        assert_error_shape(c.get("/orders/" + "9" * 5000), 404)  # beyond int()'s default digit limit
+        errors = assert_error_shape(c.post("/orders", json=[dict(make_order(), id="9" * 5000)]), 400)
+        assert errors[0]["source"]["pointer"] == "/data/attributes/[0]/id"
         errors = assert_error_shape(c.get("/orders/abc"), 400)
         assert errors[0]["source"] == {"parameter": "id"}
 
