@@ -23,7 +23,7 @@ CONFLICT = {
 
 @pytest.fixture(scope="module")
 def two_workers() -> Iterator[RunningServer]:
-    with running_server(batch_latency=0.3, workers=2) as started:
+    with running_server(batch_latency=0.6, workers=2) as started:
         yield started
 
 
