@@ -47,7 +47,8 @@ class Page:
 
 
 def _param_error(name: str, detail: str, code: str = "invalid") -> ApiError:
-    return ApiError(400, [ErrorItem(detail, code, parameter=name)])
+    title = "Invalid Choice" if code == "invalid_choice" else None  # as in the spec's example
+    return ApiError(400, [ErrorItem(detail, code, parameter=name, title=title)])
 
 
 def parse_sort(raw: str | None) -> list[tuple[str, bool]]:

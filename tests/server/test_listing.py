@@ -81,6 +81,16 @@ def test_bad_filter_values_name_the_parameter(server: RunningServer) -> None:
         ]:
             errors = assert_error_shape(c.get("/orders", params=params), 400)
             assert errors[0]["source"] == {"parameter": name}, params
+        choice = assert_error_shape(c.get("/orders", params={"integration": "128"}), 400)
+        assert choice == [
+            {
+                "status": "400",
+                "code": "invalid_choice",
+                "title": "Invalid Choice",
+                "detail": "Select a valid choice. 128 is not one of the available choices.",
+                "source": {"parameter": "integration"},
+            }
+        ]
 
 
 def test_sorting(server: RunningServer) -> None:
