@@ -57,8 +57,8 @@ def package_name(spec: LoadedSpec) -> str:
 def client_name(spec: LoadedSpec, package: str) -> str:
     """`info.x-codegen-client`, else the package's last word: `sendcloud_orders` → `OrdersClient`."""
     override = (spec.document.get("info") or {}).get("x-codegen-client")
-    if isinstance(override, str) and override.isidentifier():
-        return override
+    if isinstance(override, str) and override.isidentifier() and override.isascii() and override[0].isupper():
+        return override  # e.g. `class` would not be a usable class name: ignored, the rule applies
     return class_name(package.rsplit("_", 1)[-1], fallback="Api") + "Client"
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from ._findings import Finding, error, join, pointer
 
@@ -122,6 +121,8 @@ def validate(document: dict[str, Any]) -> list[Finding]:
     findings = _check_refs(document)
     if findings:  # the validator itself crashes on dangling references
         return findings
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator  # slow import
+
     version = str(document.get("openapi", ""))
     validator_cls = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
     if not version.startswith(("3.0", "3.1")):

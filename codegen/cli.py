@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ._examples import check_examples
 from ._findings import Finding, SpecError, has_errors
-from ._format import FormatError
-from ._generate import build_tree, diff_tree, package_name, prepare, write_tree
 from ._load import LoadedSpec, SpecLoadError, load_spec, validate
+
+# datamodel-code-generator, jinja2 and ruff helpers are imported inside the commands (start-up time of
+# every `orders-contract` command, not only ours).
 
 __all__ = ["FIX_COMMAND", "GENERATED_DIR", "SPEC_DIR", "register"]
 
@@ -68,6 +68,9 @@ def _load(path: Path) -> LoadedSpec:
 
 def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: bool) -> bool:
     """Return True when (check mode) the tree on disk differs."""
+    from ._format import FormatError
+    from ._generate import build_tree, diff_tree, write_tree
+
     try:
         tree = build_tree(spec, package, check_import=not check)
     except SpecError as exc:
@@ -126,6 +129,9 @@ def generate(
 
 def lint(spec: Annotated[Path, typer.Argument(help="OpenAPI spec file to check.")]) -> None:
     """Print validation errors, normaliser rewrites and examples that fail their own schema."""
+    from ._examples import check_examples
+    from ._generate import package_name, prepare
+
     loaded = _load(spec)
     findings = validate(loaded.document)
     if not has_errors(findings):

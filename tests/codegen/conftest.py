@@ -7,16 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from codegen_support import GOLDEN_DIR, GOLDEN_SPECS, OUR_PACKAGE, VENDOR_SPEC
 
 from codegen import build_tree, load_spec, write_tree
-
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "specs"
-GOLDEN_DIR = REPO / "tests" / "golden"
-GOLDEN_SPECS = {"messy_shop": FIXTURES / "messy_shop.yaml"}
-GOLDEN_COMMAND = "make golden"
-VENDOR_SPEC = REPO.parent / "shared" / "reference" / "sendcloud-v3-orders-openapi.yml"
-OUR_PACKAGE = REPO / "generated" / "sendcloud_orders"
 
 
 @pytest.fixture(scope="session")

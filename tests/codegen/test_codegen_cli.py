@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, VENDOR_SPEC
+from codegen_support import FIXTURES, REPO, VENDOR_SPEC
 from typer.testing import CliRunner
 
 from orders_contract.cli import app

@@ -11,7 +11,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from conftest import GOLDEN_DIR, OUR_PACKAGE, REPO, VENDOR_SPEC
+from codegen_support import GOLDEN_DIR, OUR_PACKAGE, REPO, VENDOR_SPEC
 
 from codegen import load_spec
 from codegen._examples import iter_examples

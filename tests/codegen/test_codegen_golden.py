@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import GOLDEN_COMMAND, GOLDEN_DIR, GOLDEN_SPECS, REPO
+from codegen_support import GOLDEN_COMMAND, GOLDEN_DIR, GOLDEN_SPECS, REPO
 
 from codegen import build_tree, load_spec, parse_spec
 

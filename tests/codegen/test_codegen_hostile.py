@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES
+from codegen_support import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import FIXTURES, REPO, VENDOR_SPEC
+from codegen_support import FIXTURES, REPO, VENDOR_SPEC
 
 from codegen import build_ir, load_spec, normalise, prepare
 

@@ -229,7 +229,7 @@ def test_component_names_become_unique_class_names() -> None:
 
 
 def test_input_is_not_mutated_and_every_reported_rule_is_documented() -> None:
-    from conftest import FIXTURES
+    from codegen_support import FIXTURES
 
     from codegen import load_spec
 

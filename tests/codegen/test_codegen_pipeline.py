@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from codegen_support import FIXTURES
 
 from codegen import build_tree, import_check, load_spec, write_tree
 
