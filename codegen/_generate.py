@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +12,8 @@ from typing import Any
 from . import _child
 from ._client import render_client_files
 from ._findings import Finding, SpecError, error, has_errors
-from ._format import ruff_format_many
+from ._format import ruff_format, ruff_format_many
+from ._importcheck import StagedImport
 from ._ir import ApiIR, build_ir
 from ._load import LoadedSpec, validate
 from ._models import class_names, render_models
@@ -34,7 +31,6 @@ __all__ = [
     "write_tree",
 ]
 
-_IMPORT_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -117,27 +113,41 @@ def _check_models(ir: ApiIR, classes: frozenset[str], client: str) -> list[Findi
     return bad
 
 
-def _render(spec: LoadedSpec, package: str) -> tuple[dict[str, str], ApiIR, list[Finding]]:
+def _render(
+    spec: LoadedSpec, package: str, check_import: bool
+) -> tuple[dict[str, str], ApiIR, list[Finding]]:
     document, rewrites = normalise(spec.document)
     ir, notes = build_ir(document)
     findings = [*rewrites, *notes]
     header = _header(spec)
-    models = render_models(document, header, format_source=False)
+    models = ruff_format(render_models(document, header, format_source=False), "models.py")
     classes = class_names(models)
     client = client_name(spec, package)
     bad = _check_models(ir, classes, client)
     if bad:
         raise SpecError([*findings, *bad])
-    base_url = _base_url(document)
-    sources = render_client_files(
-        ir, header=header, base_url=base_url, client_name=client, model_classes=classes, sha256=spec.sha256
-    )
-    formatted = ruff_format_many({"models.py": models, **sources})
+    staged = StagedImport(package, models) if check_import else None  # imports models.py meanwhile
+    try:
+        base_url = _base_url(document)
+        sources = render_client_files(
+            ir,
+            header=header,
+            base_url=base_url,
+            client_name=client,
+            model_classes=classes,
+            sha256=spec.sha256,
+        )
+        formatted = {"models.py": models, **ruff_format_many(sources), "py.typed": ""}
+        for name, source in formatted.items():
+            if name.endswith(".py"):
+                compile(source, f"{package}/{name}", "exec")  # a SyntaxError here is a generator bug
+    except BaseException:
+        if staged is not None:
+            staged.close()
+        raise
+    if staged is not None:
+        staged.finish(formatted)
     files = {f"{package}/{name}": formatted[name] for name in sorted(formatted)}
-    files[f"{package}/py.typed"] = ""
-    for path, source in files.items():
-        if path.endswith(".py"):
-            compile(source, path, "exec")  # SyntaxError here is a generator bug: never write such code
     return files, ir, findings
 
 
@@ -145,17 +155,15 @@ def build_tree(spec: LoadedSpec, package: str | None = None, *, check_import: bo
     """Generate every file in memory (formatted, compiled; import-checked if asked). Never writes.
 
     Structural validation (openapi-spec-validator, the slowest step) runs in a forked child next to the
-    rendering. Output is only returned when validation found no error (fail closed).
+    rendering, and the import check starts as soon as models.py is final (see `_importcheck`). Output
+    is only returned when validation found no error (fail closed).
     """
     package = package or package_name(spec)
     if not package.isidentifier() or method_name(package) != package:
         raise SpecError([error("", f"package name {package!r} is not a lowercase Python identifier")])
     validation = _start_validation(spec.document)
     try:
-        files, ir, findings = _render(spec, package)
-        tree = GeneratedTree(package, files, (), ir)
-        if check_import:
-            import_check(tree)
+        files, ir, findings = _render(spec, package, check_import)
     except Exception:
         structural = validation()
         if has_errors(structural):  # an invalid spec explains (and outranks) the rendering failure
@@ -183,39 +191,15 @@ def _start_validation(document: dict[str, Any]) -> Callable[[], list[Finding]]:
     return result
 
 
-def _import_in_child(root: str, package: str) -> None:
-    sys.path.insert(0, root)
-    for module in ("", ".models", ".client", "._runtime"):
-        importlib.import_module(package + module)
-
-
 def import_check(tree: GeneratedTree) -> None:
-    """Import every module of the package in a separate process; raise RuntimeError if that fails.
+    """Import every module of the package in a separate process; raise ImportFailed (a RuntimeError).
 
-    With fork the child already has pydantic/httpx loaded (~0.1 s instead of ~0.6 s for a fresh
+    With fork the child already has pydantic/httpx loaded (~0.2 s instead of ~0.6 s for a fresh
     interpreter); the tests also import the committed package in a fresh `python -I`.
     """
-    with tempfile.TemporaryDirectory(prefix="codegen-import-") as tmp:
-        _write_files(tree, Path(tmp))
-        if _child.fork_available():
-            try:
-                _child.start(_import_in_child, tmp, tree.package)()
-                return
-            except _child.ChildFailed as exc:
-                if exc.kind != "timeout":
-                    raise RuntimeError(f"generated package {tree.package!r} does not import: {exc}") from None
-            # a fork that hangs says nothing about the code: check in a fresh interpreter instead
-        code = (
-            "import sys; sys.path.insert(0, sys.argv[1]); import importlib; "
-            f"[importlib.import_module({tree.package!r} + m) "
-            "for m in ('', '.models', '.client', '._runtime')]"
-        )
-        proc = subprocess.run(  # noqa: S603 - fixed argv, this interpreter
-            [sys.executable, "-I", "-c", code, tmp], capture_output=True, timeout=_IMPORT_TIMEOUT, check=False
-        )
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["(no output)"]
-        raise RuntimeError(f"generated package {tree.package!r} does not import: {tail[0]}")
+    prefix = tree.package + "/"
+    files = {rel[len(prefix) :]: content for rel, content in tree.files.items()}
+    StagedImport(tree.package, files.get("models.py", "")).finish(files)
 
 
 def _write_files(tree: GeneratedTree, out_dir: Path) -> None:
