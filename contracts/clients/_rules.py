@@ -151,6 +151,11 @@ def check_batch_size(spec: ClientSpec, data: Any) -> list[Finding]:
     return [Finding("client.batch_size", message, spec.whole_batch_pointer)]
 
 
+def _digits(value: str) -> str:
+    """A digit string without leading zeros (compared as text: int() refuses > 4300 digits)."""
+    return value.lstrip("0") or "0"
+
+
 def _id_problem(value: Any) -> str | None:
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         return None
@@ -176,7 +181,7 @@ def check_id_strings(spec: ClientSpec, data: Any, path_id: str | None = None) ->
         problem = _id_problem(data["id"])
         if problem:
             findings.append(Finding("client.id_string", problem, "/id"))
-        elif path_id is not None and path_id.isdigit() and int(data["id"]) != int(path_id):
+        elif path_id is not None and path_id.isdigit() and _digits(data["id"]) != _digits(path_id):
             message = (
                 f"body id {data['id']!r} differs from the order in the path ({path_id}); ids cannot retarget"
             )

@@ -141,6 +141,9 @@ def test_id_string_in_a_patch_body_and_in_the_path() -> None:
     assert rules(check("PATCH", "/orders/669", data=body({"id": 669}))) == ["client.id_string"]
     assert rules(check("PATCH", "/orders/669", data=body({"id": "670"}))) == ["client.id_string"]
     assert check("PATCH", "/orders/669", data=body({"id": "669"})) == []
+    huge = "9" * 5000  # beyond int()'s default digit limit
+    assert rules(check("PATCH", "/orders/669", data=body({"id": huge}))) == ["client.id_string"]
+    assert rules(check("PATCH", f"/orders/{huge}", data=body({"id": huge}))) == ["client.id_string"]
     found = check("GET", "/orders/abc", hdrs={"Authorization": basic()})
     assert [(v.rule, v.location) for v in found] == [("client.id_string", "path:id")]
 
@@ -289,7 +292,17 @@ _BODIES = st.one_of(
 @given(
     method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "get"]),
     path=st.one_of(
-        st.sampled_from([BASE + "/orders", BASE + "/orders/1", BASE + "/orders/x/", "/", "", BASE]),
+        st.sampled_from(
+            [
+                BASE + "/orders",
+                BASE + "/orders/1",
+                BASE + "/orders/x/",
+                "/",
+                "",
+                BASE,
+                BASE + "/orders/" + "9" * 5000,
+            ]
+        ),
         st.text(max_size=20).map(lambda t: BASE + "/" + t),
     ),
     query=st.text(max_size=30),
