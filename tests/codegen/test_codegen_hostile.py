@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -45,6 +46,10 @@ FRAGMENTS = [
     "\x0c",
     "#",
     "0day",
+    "BaseModel",
+    "Field",
+    ".",
+    "-",
 ]
 # Lone surrogates cannot occur in a UTF-8 file; escapes of them are refused by the loader (tested below).
 text = st.text(st.characters(exclude_categories=["Cs"]), max_size=6)
@@ -76,6 +81,12 @@ def poisoned(
     money["properties"]["currency"]["enum"] = ["EUR", enum_value] if enum_value != "EUR" else ["EUR"]
     money["properties"][prop] = {"type": "string", "title": title, "description": description}
     doc["components"]["schemas"]["item"]["title"] = title
+    # OpenAPI allows only [a-zA-Z0-9._-] in component names (others fail validation, tested below);
+    # within that: leading digits, dots, keywords, names of imported classes ("BaseModel", "None")...
+    name = re.sub(r"[^A-Za-z0-9._-]", "", prop) or "None"
+    if name not in doc["components"]["schemas"]:
+        doc["components"]["schemas"][name] = {"type": "object", "description": description}
+        money["properties"]["extra"] = {"$ref": "#/components/schemas/" + name}
     return doc
 
 
@@ -108,6 +119,18 @@ def test_unpaired_surrogate_escapes_are_refused_by_the_loader() -> None:
 
     with pytest.raises(SpecLoadError, match="unpaired surrogate"):
         parse_spec(b'openapi: 3.1.0\ninfo: {title: "\\ud800", version: "1"}\npaths: {}\n', "s.yaml")
+
+
+def test_a_hostile_component_name_fails_validation_closed() -> None:
+    import pytest
+    import yaml
+
+    from codegen import SpecError
+
+    doc = copy.deepcopy(BASE)
+    doc["components"]["schemas"]['x"; import os'] = {"type": "object"}
+    with pytest.raises(SpecError, match="does not match"):
+        build_tree(parse_spec(yaml.safe_dump(doc).encode("utf-8"), "bad.yaml"), "bad_pkg")
 
 
 def test_the_classic_docstring_breakout_is_inert(tmp_path: Path) -> None:
