@@ -15,6 +15,7 @@ _TITLES: Mapping[int, str] = {
     401: "Unauthorized",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     413: "Payload too large",
     415: "Unsupported media type",
     500: "Internal server error",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -86,16 +87,22 @@ async def read_json(state: ServerState, request: Request) -> Any:
         raise ApiError(415, [ErrorItem(detail, "unsupported_media_type", title="Unsupported media type")])
     limit = state.settings.max_body_bytes
     too_large = ApiError(413, [ErrorItem(f"Request body exceeds {limit} bytes", title="Payload too large")])
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+    declared = (request.headers.get("content-length") or "").strip()
+    if declared.isdigit() and (len(declared) > 15 or int(declared) > limit):
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    timeout = state.settings.body_timeout
+    try:
+        async with asyncio.timeout(timeout):  # a body that never arrives must not hold the request forever
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        detail = f"Request body not received completely within {timeout:g} s"
+        raise ApiError(408, [ErrorItem(detail, title="Request timeout")]) from None
     body = b"".join(chunks)
     if not body.strip():
         raise ApiError(400, [ErrorItem("JSON parse error - request body is empty", "parse_error")])

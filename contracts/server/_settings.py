@@ -60,6 +60,7 @@ class ServerSettings:
     faults: Faults = field(default_factory=frozenset)
     max_body_bytes: int = 5 * 1024 * 1024
     claim_ttl: float = 30.0
+    body_timeout: float = 30.0  # seconds to receive a request body
     spec_path: str | None = None
     log_level: str = "warning"
 
@@ -114,6 +115,8 @@ def _check_settings(s: ServerSettings) -> None:
         value = getattr(s, name)
         if not 0 <= value <= 3600:
             raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 3600 seconds, got {value}")
+    if not 0 < s.body_timeout <= 3600:
+        raise ConfigError(f"body_timeout must be between 0 and 3600 seconds, got {s.body_timeout}")
     if s.max_body_bytes < 1024:
         raise ConfigError(f"max_body_bytes must be at least 1024, got {s.max_body_bytes}")
     if not 0 <= s.port <= 65535:
@@ -162,6 +165,7 @@ _SERVER_KEYS = {
     "processing_delay": "processing_delay",
     "batch_latency": "batch_latency",
     "max_body_bytes": "max_body_bytes",
+    "body_timeout": "body_timeout",
     "faults": "faults",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -17,7 +18,7 @@ _JSON = {"content-type": "application/json"}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    with running_server(max_body_bytes=256 * 1024) as started:
+    with running_server(max_body_bytes=256 * 1024, body_timeout=1.0) as started:
         yield started
 
 
@@ -78,6 +79,20 @@ def test_lying_content_length_does_not_hang(server: RunningServer) -> None:
         answer = received.decode(errors="replace")
     assert answer.startswith("HTTP/1.1 400"), answer[:200]
     assert '"errors"' in answer
+
+
+def test_a_body_that_never_arrives_times_out(server: RunningServer) -> None:
+    head = (
+        "POST /api/v3/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Authorization: Basic ZGVtbzpkZW1vLXNlY3JldA==\r\nContent-Length: 1000\r\n\r\n[{"
+    )
+    host, port = server.base_url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())  # ...and then nothing more
+        answer = sock.recv(65536).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 408"), answer[:200]
+    assert time.monotonic() - started < 8
 
 
 def test_wrong_content_type_is_415(server: RunningServer) -> None:
