@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server
+.PHONY: install test lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ golden: $(STAMP)
 # Reference server on 127.0.0.1:8000 (demo credentials are printed); see README "Reference server".
 serve: $(STAMP)
 	$(BIN)/orders-contract serve
+
+# Contract suite against the embedded reference server (free 127.0.0.1 port, fresh SQLite); exits with the
+# suite's code. Profile: ORDERS_CONTRACT_PROFILE=ci|dev|deep (default dev).
+conformance: $(STAMP)
+	$(BIN)/orders-contract conformance
+
+# Kill rate of the contract suite over the server's fault catalogue, vs plain `schemathesis run`.
+bench-contracts: $(STAMP)
+	$(BIN)/python bench/kill_rate.py
 
 # Load benchmark of the reference server (uses wrk when installed); results go to BENCHMARKS.md by hand.
 bench-server: $(STAMP)

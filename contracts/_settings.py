@@ -68,3 +68,6 @@ def hypothesis_settings(max_examples: int, *, derandomize: bool = False) -> sett
         print_blob=False,
         report_multiple_bugs=False,
     )
+
+
+register_profiles()

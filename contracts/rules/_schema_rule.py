@@ -3,23 +3,32 @@ spec; each answer must conform (documented status, content type, headers, body s
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+import time
 from typing import Any
 
 import httpx
 import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+from schemathesis import Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    use_after_free,
 )
 
-from ._base import RuleContext, rule
-from ._support import created_ids, property_run
+from ..strategies import set_pointer
+from ._base import RuleContext, RuleFailed, rule
+from ._support import StopRun, created_ids, get_pointer, property_run
 
 __all__: list[str] = []
 
@@ -27,9 +36,12 @@ _CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    ensure_resource_availability,
     response_headers_conformance,
     response_schema_conformance,
 ]
+# Along links: a deleted order must be gone, a created one must be readable.
+_STATEFUL_CHECKS = [*_CHECKS, use_after_free, ensure_resource_availability]
 _DROPPED_HEADERS = {
     "authorization",
     "user-agent",
@@ -40,15 +52,42 @@ _DROPPED_HEADERS = {
 }
 
 
-def _send(ctx: RuleContext, case: Any) -> Any:
+def _fit_to_account(ctx: RuleContext, body: Any) -> Any:
+    """Give schema-valid batch items an integration of the account and drop explicit ids, so positive
+    data can succeed (random integration ids and random ids are always refused)."""
+    if not isinstance(body, list):
+        return body
+    contract = ctx.contract
+    fitted = []
+    for i, item in enumerate(body):
+        if isinstance(item, dict):
+            item = copy.deepcopy(item)
+            item.pop(contract.explicit_id.lstrip("/"), None)
+            with contextlib.suppress(KeyError, IndexError, TypeError):
+                get_pointer(item, contract.integration_path)
+                set_pointer(
+                    item, contract.integration_path, ctx.integration_ids[i % len(ctx.integration_ids)]
+                )
+        fitted.append(item)
+    return fitted
+
+
+def _send(ctx: RuleContext, case: Any, *, positive: bool = True) -> Any:
     kwargs = case.as_transport_kwargs(base_url=ctx.api.base_url)
     headers = {
         k: str(v) for k, v in (kwargs.get("headers") or {}).items() if k.lower() not in _DROPPED_HEADERS
     }
     headers.pop("X-Schemathesis-TestCaseId", None)
     content: bytes | None = None
+    if positive and kwargs["method"] == "POST":
+        headers.pop("Sendcloud-Partner-Id", None)  # a random partner UUID is refused by design
     if "json" in kwargs:
-        content = json.dumps(kwargs["json"]).encode()
+        body = (
+            _fit_to_account(ctx, kwargs["json"])
+            if positive and kwargs["method"] == "POST"
+            else kwargs["json"]
+        )
+        content = json.dumps(body).encode()
         headers.setdefault("Content-Type", "application/json")
     elif kwargs.get("data") is not None:
         data = kwargs["data"]
@@ -60,10 +99,75 @@ def _send(ctx: RuleContext, case: Any) -> Any:
     return ctx.api.request(kwargs["method"], url, content=content, headers=headers)
 
 
+def _validate(ctx: RuleContext, case: Any, reply: Any, label: str, recorder: Any = None) -> None:
+    try:
+        if recorder is None:
+            case.validate_response(reply.raw, checks=_CHECKS)
+        else:
+            checks = _STATEFUL_CHECKS
+            if ctx.contract.processing == "asynchronous":  # a fresh order may not be readable yet
+                checks = [c for c in checks if c is not ensure_resource_availability]
+            case.validate_response(reply.raw, checks=checks, recorder=recorder)
+    except AssertionError as exc:
+        summary = " ".join(str(exc).split())[:300]
+        raise ctx.fail(f"{label}: {summary}", reply) from None
+    except BaseExceptionGroup as group:
+        summary = "; ".join(" ".join(str(e).split())[:150] for e in group.exceptions[:2])
+        raise ctx.fail(f"{label}: {summary}", reply) from None
+
+
+def _stateful(ctx: RuleContext, schema: Any) -> None:
+    """Scenarios along the spec's links (create -> get/update/delete), bounded in examples and time."""
+    started = time.monotonic()
+    failures: list[RuleFailed] = []
+    base = schema.as_state_machine()
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            if failures or ctx.time_left(started) <= 0:
+                raise StopRun
+            mark = ctx.api.mark()
+            reply = _send(ctx, case)
+            if reply.status == 201:
+                created_ids(ctx, reply, strict=False)
+            self._last = (reply, mark)
+            return Response.from_any(reply.raw)
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            reply, mark = self._last
+            try:
+                _validate(
+                    ctx, case, reply, f"stateful {case.operation.label}", getattr(self, "recorder", None)
+                )
+            except RuleFailed as failure:
+                failure.exchanges = ctx.api.since(mark)
+                failures.append(failure)
+                raise
+
+    options = settings(
+        max_examples=ctx.schemathesis_examples,
+        stateful_step_count=5,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        run_state_machine_as_test(Machine, settings=options)
+    except StopRun:
+        pass
+    except Exception:
+        if not failures:
+            raise
+    if failures:
+        raise failures[0]
+
+
 @rule(
     "schema.responses",
-    "Schemathesis positive and negative requests for every operation get answers that match the spec: "
-    "documented status, content type, headers and body schema, never a 5xx.",
+    "Schemathesis positive and negative requests for every operation, then short scenarios along the "
+    "spec's links, get answers that match the spec: documented status, content type, headers, body "
+    "schema, never a 5xx.",
     "spec: every operation's responses (sendcloud-orders-v3.yaml); Schemathesis 4 checks",
 )
 def schema_responses(ctx: RuleContext) -> None:
@@ -76,17 +180,10 @@ def schema_responses(ctx: RuleContext) -> None:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             def check(case: Any, label: str = operation.label, mode: GenerationMode = mode) -> None:
-                reply = _send(ctx, case)
+                reply = _send(ctx, case, positive=mode is GenerationMode.POSITIVE)
                 if reply.status == 201:
                     created_ids(ctx, reply, strict=False)
-                try:
-                    case.validate_response(reply.raw, checks=_CHECKS)
-                except AssertionError as exc:
-                    summary = " ".join(str(exc).split())[:300]
-                    raise ctx.fail(f"{label} ({mode.value} data): {summary}", reply) from None
-                except BaseExceptionGroup as group:
-                    summary = "; ".join(" ".join(str(e).split())[:150] for e in group.exceptions[:2])
-                    raise ctx.fail(f"{label} ({mode.value} data): {summary}", reply) from None
+                _validate(ctx, case, reply, f"{label} ({mode.value} data)")
 
             property_run(
                 ctx,
@@ -94,3 +191,4 @@ def schema_responses(ctx: RuleContext) -> None:
                 check,
                 max_examples=ctx.schemathesis_examples,
             )
+    _stateful(ctx, schema)

@@ -29,6 +29,7 @@ __all__ = [
     "property_run",
     "rekey",
     "rekey_many",
+    "StopRun",
 ]
 
 T = TypeVar("T")
@@ -193,8 +194,11 @@ def cleanup(ctx: RuleContext, budget: float = 10.0) -> int:
     return done
 
 
-class _Stop(BaseException):
+class StopRun(BaseException):
     """Raised inside a Hypothesis run to end it at once (budget spent); Hypothesis does not catch it."""
+
+
+_Stop = StopRun
 
 
 def property_run(

@@ -73,11 +73,13 @@ def valid_orders(
 def batch_sizes(
     contract: Contract, min_size: int | None = None, max_size: int | None = None
 ) -> st.SearchStrategy[int]:
-    """Batch sizes within the contract's limits, hitting the edges (1, max-1, max) half of the time."""
+    """Batch sizes within the contract's limits, at the edges (1, 2, max-1, max) two times in three."""
     lo = max(contract.min_items, min_size if min_size is not None else contract.min_items)
     hi = min(contract.max_items, max_size if max_size is not None else contract.max_items)
     edges = sorted({n for n in (lo, lo + 1, hi - 1, hi) if lo <= n <= hi})
-    return st.one_of(st.sampled_from(edges), st.integers(lo, hi))
+    anywhere = st.integers(lo, hi)
+    at_edge = st.sampled_from(edges)
+    return st.integers(0, 2).flatmap(lambda mode: anywhere if mode == 2 else at_edge)
 
 
 def build_batch(

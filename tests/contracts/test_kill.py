@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from contracts.runner import KILLED_BY, RunConfig, RunReport, run_suite
@@ -12,19 +13,22 @@ from contracts.server import FAULTS, running_server_in_thread
 
 
 def _run(server: Any, rules: tuple[str, ...] = (), **extra: Any) -> RunReport:
+    options: dict[str, Any] = {
+        "rules": rules,
+        "seed": 20261122,
+        "profile": "ci",
+        "shrink_budget_s": 1.0,
+        "poll_timeout_s": 1.0,
+        "deadline_s": 120.0,
+    }
+    options.update(extra)
     config = RunConfig(
         base_url=server.api_url,
         username=server.username,
         password=server.password,
         integration_ids=server.integrations,
         foreign_integration_id=server.other_integrations[0],
-        rules=rules,
-        seed=20261122,
-        profile="ci",
-        shrink_budget_s=1.0,
-        poll_timeout_s=1.0,
-        deadline_s=120.0,
-        **extra,
+        **options,
     )
     return run_suite(config)
 
@@ -51,3 +55,27 @@ def test_fault_is_killed_by_its_rule(fault: str) -> None:
     assert result.status == "failed", f"{fault} survived {rule}"
     assert result.reproduction.count("curl ") >= 1
     assert result.message in result.reproduction
+
+
+def test_suite_cleans_up_and_tolerates_asynchronous_processing() -> None:
+    """With reads lagging 0.3 s behind the 201, the read-back rules still pass (bounded polling), and
+    afterwards the account holds no order the suite created."""
+    rules = ("batch.accepts_valid", "upsert.key", "crud.lifecycle", "list.filters", "list.pagination")
+    with running_server_in_thread(processing_delay=0.3) as server:
+        report = _run(server, rules=rules, poll_timeout_s=5.0)
+        failed = {r.id: r.message for r in report.results if r.status != "passed"}
+        assert not failed
+        listing = httpx.get(
+            f"{server.api_url}/orders", params={"page_size": "200"}, auth=server.auth, timeout=5
+        )
+    assert listing.status_code == 200
+    assert listing.json()["data"] == []
+
+
+def test_conflict_rule_accepts_the_documented_conflict() -> None:
+    """With --batch-latency the reference server answers concurrent identical batches with the
+    documented 400 conflict; that is conformant."""
+    with running_server_in_thread(batch_latency=0.3) as server:
+        report = _run(server, rules=("conflict.concurrent",))
+    (result,) = report.results
+    assert result.status == "passed", result.message
