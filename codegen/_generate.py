@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class GeneratedTree:
     package: str
