@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ._engine import RunReport
@@ -17,14 +18,18 @@ _STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
 
 
 def print_report(report: RunReport, console: Console) -> None:
-    table = Table(title=f"Contract suite against {report.target} (seed {report.seed})", title_justify="left")
+    table = Table(
+        title=escape(f"Contract suite against {report.target} (seed {report.seed})"), title_justify="left"
+    )
     table.add_column("rule", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("first failure / reason", overflow="fold")
     for result in report.results:
         style = _STYLE.get(result.status, "")
-        table.add_row(result.id, f"[{style}]{result.status}[/]", f"{result.duration_s:.2f}s", result.message)
+        table.add_row(
+            result.id, f"[{style}]{result.status}[/]", f"{result.duration_s:.2f}s", escape(result.message)
+        )
     console.print(table)
     for result in report.results:
         if result.status == "failed" and result.reproduction:

@@ -119,7 +119,9 @@ def conformance_command(
         raise _fail(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
     console = Console()
     with running_server(faults=set(fault or ())) as server:
-        console.print(f"reference server on {server.api_url} (faults: {', '.join(fault or ()) or 'none'})")
+        console.print(
+            f"reference server on {server.api_url} (faults: {', '.join(fault or ()) or 'none'})", markup=False
+        )
         config = RunConfig(
             base_url=server.api_url,
             username=server.username,
@@ -134,6 +136,23 @@ def conformance_command(
     raise typer.Exit(code)
 
 
+def list_rules_command() -> None:
+    """List the contract rules: id, what each checks, and where the promise comes from."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..rules import RULES
+
+    table = Table(title="Contract rules (run order)", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("checks", overflow="fold")
+    table.add_column("source", overflow="fold")
+    for rule in RULES:
+        table.add_row(rule.id, escape(rule.description), escape(rule.source))
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
     app.command("conformance")(conformance_command)
+    app.command("list-rules")(list_rules_command)

@@ -138,3 +138,15 @@ def test_conformance_with_a_fault_prints_a_failure_and_exits_1(tmp_path: Path) -
 def test_conformance_refuses_unknown_fault() -> None:
     result = RUNNER.invoke(app, ["conformance", "--fault", "nope"])
     assert result.exit_code == 2 and "unknown fault(s) nope" in result.output
+
+
+def test_list_rules_names_every_rule_with_its_source() -> None:
+    from contracts.rules import RULES
+
+    result = RUNNER.invoke(app, ["list-rules"], catch_exceptions=False, terminal_width=200)
+    assert result.exit_code == 0
+    assert len(RULES) == 18 and len({r.id for r in RULES}) == 18
+    assert "data[i]" in result.output  # rich markup must not eat the brackets
+    for rule in RULES:
+        assert rule.id in result.output
+        assert rule.description and rule.source

@@ -15,6 +15,7 @@ from contracts.strategies import (
     ConstrainedPath,
     InvalidBatch,
     SpecDocument,
+    batch_sizes,
     constrained_paths,
     fault_targets,
     invalid_batches,
@@ -70,8 +71,25 @@ def test_valid_batches_are_valid_with_distinct_keys(spec: SpecDocument) -> None:
         integrations.update(k[1] for k in keys)
 
     check()
-    assert {1, spec.contract.max_items - 1, spec.contract.max_items} <= set(sizes), sizes
+    top = spec.contract.max_items
+    assert max(sizes) >= top - 1, sizes
+    assert sum(size in (1, 2, top - 1, top) for size in sizes) >= len(sizes) // 4, sizes  # edges are frequent
     assert integrations == set(IDS)
+
+
+def test_batch_sizes_hit_the_edges(spec: SpecDocument) -> None:
+    sizes: list[int] = []
+
+    @settings(max_examples=100, database=None, deadline=None)
+    @given(batch_sizes(spec.contract))
+    def check(size: int) -> None:
+        sizes.append(size)
+
+    check()
+    top = spec.contract.max_items
+    assert {1, 2, top - 1, top} <= set(sizes)
+    full = _draw_one(valid_batches(IDS, spec=spec, min_size=top))
+    assert len(full) == top and not _errors(spec, full)
 
 
 def test_valid_orders_look_real(spec: SpecDocument) -> None:
@@ -104,10 +122,12 @@ def test_constrained_paths_cover_the_schema(spec: SpecDocument) -> None:
         "/id [type]",
         "/id [pattern]",
         "/order_details/integration/id [type]",
-        "/order_details/order_items/0/quantity [minimum]",
         "/payment_details/total_price/currency [enum]",
     ):
         assert expected in pointers, expected
+    quantity = {p for p in pointers if p.startswith("/order_details/order_items/0/quantity ")}
+    lower_bounds = {f"/order_details/order_items/0/quantity [{k}]" for k in ("minimum", "exclusiveMinimum")}
+    assert quantity & lower_bounds, quantity
     assert paths == constrained_paths(spec.order_schema)
 
 
