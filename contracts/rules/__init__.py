@@ -18,6 +18,7 @@ _ORDER = (
     "batch.limit",
     "batch.atomic",
     "batch.result_order",
+    "batch.duplicate_keys",
     "upsert.key",
     "upsert.by_id",
     "upsert.integration_scope",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from functools import partial
 from typing import Any
@@ -213,3 +214,39 @@ def result_order(ctx: RuleContext) -> None:
                 )
 
     property_run(ctx, valid_batches(ctx.integration_ids, spec=ctx.spec, min_size=2, max_size=30), check)
+
+
+@rule(
+    "batch.duplicate_keys",
+    "Two items of one batch with the same upsert key are refused with the documented error at the later "
+    "item's order_id, naming the first index; nothing of the batch is stored.",
+    "x-contract.batch.duplicate_keys: reject, errors.duplicate_key (our decision, spec example DuplicateKey)",
+)
+def duplicate_keys(ctx: RuleContext) -> None:
+    contract = ctx.contract
+    if contract.duplicate_keys != "reject":
+        raise ctx.skip(f"x-contract.batch.duplicate_keys is {contract.duplicate_keys!r}, not 'reject'")
+    spec = contract.errors.get("duplicate_key", {})
+
+    def check(batch: list[Order]) -> None:
+        batch = rekey(ctx, batch)
+        first, later = 0, len(batch)
+        twin = copy.deepcopy(batch[first])
+        twin["order_number"] = f"{batch[first]['order_number']}-twin"
+        batch.append(twin)
+        order_id, integration = _key(ctx, batch[first])
+        detail = spec.get("detail")
+        expected = ExpectedError(
+            int(spec.get("status", 400)),
+            contract.pointer(later, spec.get("pointer_path", contract.order_id_path)),
+            spec.get("code"),
+            detail.format(order_id=order_id, integration_id=integration, first=first) if detail else None,
+        )
+        reply = post_batch(ctx, batch)
+        expect_error(ctx, reply, expected, what=f"items [{first}] and [{later}] share one upsert key")
+        _, found = find_by_key(ctx, order_id, integration)
+        if found:
+            raise ctx.fail(f"the refused batch stored order {found[0].get('id')} for the duplicated key")
+
+    limit = max(1, contract.max_items - 1)
+    property_run(ctx, valid_batches(ctx.integration_ids, spec=ctx.spec, max_size=min(limit, 5)), check)

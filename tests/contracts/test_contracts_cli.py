@@ -50,7 +50,7 @@ def test_hanging_server_ends_in_failures_within_the_deadline(hanging_server: str
     assert result.exit_code == 1
     assert elapsed < 25
     rules = json.loads(report.read_text())["rules"]
-    assert len(rules) == 18
+    assert len(rules) == 19
     assert all(r["status"] in ("failed", "skipped") for r in rules)
     failed = [r for r in rules if r["status"] == "failed"]
     assert failed and all("no answer within" in r["message"] or "deadline" in r["message"] for r in failed)
@@ -145,7 +145,7 @@ def test_list_rules_names_every_rule_with_its_source() -> None:
 
     result = RUNNER.invoke(app, ["list-rules"], catch_exceptions=False, terminal_width=200)
     assert result.exit_code == 0
-    assert len(RULES) == 18 and len({r.id for r in RULES}) == 18
+    assert len(RULES) == 19 and len({r.id for r in RULES}) == 19
     assert "data[i]" in result.output  # rich markup must not eat the brackets
     for rule in RULES:
         assert rule.id in result.output

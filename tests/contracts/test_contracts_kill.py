@@ -42,7 +42,7 @@ def test_clean_reference_server_passes_every_rule() -> None:
         report = _run(server)
     failed = {r.id: r.message for r in report.results if r.status != "passed"}
     assert not failed
-    assert len(report.results) == 18
+    assert len(report.results) == 19
     assert report.exit_code == 0
 
 
