@@ -20,6 +20,7 @@ from ._base import RuleContext, rule
 from ._support import (
     created_ids,
     expect_error,
+    fault_at_key,
     find_by_key,
     get_pointer,
     poll,
@@ -130,7 +131,7 @@ def batch_atomic(ctx: RuleContext) -> None:
     settle = 0.2 if ctx.contract.processing == "asynchronous" else 0.0
 
     def check(bad: InvalidBatch) -> None:
-        valid, broken = rekey_many(ctx, bad.valid_batch, bad.batch)
+        valid, broken = rekey_many(ctx, bad.valid_batch, bad.batch, keep=fault_at_key(ctx, bad))
         index = bad.index if bad.index is not None else 0
         before_idx = [i for i in range(len(valid)) if i != index and i % 2 == 0][:5]
         existing: dict[int, Any] = {}

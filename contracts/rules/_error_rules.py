@@ -6,7 +6,16 @@ from typing import Any
 
 from ..strategies import WHOLE_BATCH_FAULTS, InvalidBatch, invalid_batches, valid_orders
 from ._base import RuleContext, rule
-from ._support import error_objects, expect_error, find_by_key, get_pointer, post_batch, property_run, rekey
+from ._support import (
+    error_objects,
+    expect_error,
+    fault_at_key,
+    find_by_key,
+    get_pointer,
+    post_batch,
+    property_run,
+    rekey,
+)
 
 __all__: list[str] = []
 
@@ -14,7 +23,8 @@ __all__: list[str] = []
 def _send(ctx: RuleContext, bad: InvalidBatch) -> Any:
     if bad.raw is not None:
         return post_batch(ctx, raw=bad.raw)
-    body = rekey(ctx, bad.batch) if isinstance(bad.batch, list) else rekey(ctx, [bad.batch])[0]
+    keep = fault_at_key(ctx, bad)
+    body = rekey(ctx, bad.batch, keep=keep) if isinstance(bad.batch, list) else rekey(ctx, [bad.batch])[0]
     return post_batch(ctx, body)
 
 

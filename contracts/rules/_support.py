@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from hypothesis import given
@@ -13,7 +13,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from .._settings import hypothesis_settings
-from ..strategies import ExpectedError, set_pointer
+from ..strategies import ExpectedError, InvalidBatch, set_pointer
 from ._base import RuleContext, RuleFailed
 from ._http import Reply, TargetError
 
@@ -22,6 +22,7 @@ __all__ = [
     "created_ids",
     "error_objects",
     "expect_error",
+    "fault_at_key",
     "find_by_key",
     "get_pointer",
     "poll",
@@ -44,12 +45,16 @@ def get_pointer(doc: Any, pointer: str) -> Any:
     return node
 
 
-def rekey(ctx: RuleContext, batch: Sequence[Order]) -> list[Order]:
-    """A copy of ``batch`` whose item ``i`` gets the never-used order id ``<fresh prefix>-<i>``."""
-    return rekey_many(ctx, batch)[0]
+def rekey(ctx: RuleContext, batch: Sequence[Order], *, keep: Collection[int] = ()) -> list[Order]:
+    """A copy of ``batch`` whose item ``i`` gets the never-used order id ``<fresh prefix>-<i>``.
+
+    Items listed in ``keep`` (an injected fault at the order id) and items whose order id is missing or
+    not a non-empty string are left as they are, so a fault is never "repaired".
+    """
+    return rekey_many(ctx, batch, keep=keep)[0]
 
 
-def rekey_many(ctx: RuleContext, *batches: Sequence[Order]) -> list[list[Order]]:
+def rekey_many(ctx: RuleContext, *batches: Sequence[Order], keep: Collection[int] = ()) -> list[list[Order]]:
     """``rekey`` for several aligned batches: item ``i`` of each gets the same new order id."""
     prefix = ctx.fresh_prefix()
     path = ctx.contract.order_id_path
@@ -58,11 +63,28 @@ def rekey_many(ctx: RuleContext, *batches: Sequence[Order]) -> list[list[Order]]
         out = []
         for i, order in enumerate(batch):
             order = copy.deepcopy(order)
-            if isinstance(order, dict):
+            if isinstance(order, dict) and i not in keep and _has_key(order, path):
                 set_pointer(order, path, f"{prefix}-{i}")
             out.append(order)
         result.append(out)
     return result
+
+
+def _has_key(order: Order, path: str) -> bool:
+    try:
+        value = get_pointer(order, path)
+    except (KeyError, IndexError, TypeError):
+        return False
+    return isinstance(value, str) and value != ""
+
+
+def fault_at_key(ctx: RuleContext, bad: InvalidBatch) -> set[int]:
+    """Indexes whose order id carries ``bad``'s fault (to pass as ``keep`` to ``rekey``)."""
+    target = bad.target
+    if bad.index is None or target is None:
+        return set()
+    path = ctx.contract.order_id_path
+    return {bad.index} if target.pointer == path or target.pointer.startswith(path + "/") else set()
 
 
 def post_batch(

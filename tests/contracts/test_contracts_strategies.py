@@ -176,3 +176,22 @@ def test_whole_batch_faults(spec: SpecDocument, name: str) -> None:
 def test_unknown_whole_batch_fault_is_refused(spec: SpecDocument) -> None:
     with pytest.raises(ValueError, match="unknown whole-batch faults"):
         invalid_batches([7], spec=spec, whole_batch=["nope"])
+
+
+@pytest.mark.parametrize("kind", ["type", "minLength", "required"])
+def test_rekeying_never_repairs_a_fault_at_the_order_id(spec: SpecDocument, kind: str) -> None:
+    """Rules give every sent order a fresh order id; an injected order-id fault must survive that."""
+    from contracts.rules._support import fault_at_key, rekey
+    from contracts.runner import RunConfig, SuiteSession
+
+    session = SuiteSession(RunConfig("http://127.0.0.1:9/api/v3", "user", "secret", (7,)))
+    try:
+        bad = _draw_one(invalid_batches([7], spec=spec, targets=[ConstrainedPath(("order_id",), kind)]))
+        sent = rekey(session.ctx, bad.batch, keep=fault_at_key(session.ctx, bad))
+    finally:
+        session.close()
+    index = bad.index
+    assert sent[index].get("order_id") == bad.batch[index].get("order_id")
+    assert any(list(e.absolute_path)[:1] == [index] for e in _errors(spec, sent))
+    others = [o["order_id"] for i, o in enumerate(sent) if i != index]
+    assert all(str(v).startswith(session.ctx.run_prefix) for v in others)
