@@ -18,17 +18,20 @@ PROFILE_ENV = "ORDERS_CONTRACT_PROFILE"
 
 @dataclass(frozen=True)
 class Profile:
-    """Budget of one profile: examples per property rule and examples for Schemathesis per operation."""
+    """Budget of one profile: examples per property rule, Schemathesis examples per operation and mode,
+    and the default time limits."""
 
     name: str
     max_examples: int
     schemathesis_examples: int
+    deadline_s: float  # default deadline of a whole run
+    rule_budget_s: float  # default time one rule may take
 
 
 PROFILES: dict[str, Profile] = {
-    "ci": Profile("ci", max_examples=6, schemathesis_examples=2),
-    "dev": Profile("dev", max_examples=20, schemathesis_examples=5),
-    "deep": Profile("deep", max_examples=200, schemathesis_examples=50),
+    "ci": Profile("ci", max_examples=6, schemathesis_examples=2, deadline_s=180, rule_budget_s=30),
+    "dev": Profile("dev", max_examples=20, schemathesis_examples=5, deadline_s=300, rule_budget_s=60),
+    "deep": Profile("deep", max_examples=200, schemathesis_examples=50, deadline_s=3600, rule_budget_s=300),
 }
 
 _SUPPRESSED = list(HealthCheck)

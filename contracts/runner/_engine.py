@@ -44,10 +44,10 @@ class RunConfig:
     rules: tuple[str, ...] = ()
     max_examples: int | None = None
     seed: int | None = None
-    deadline_s: float = 300.0
+    deadline_s: float | None = None  # default: the profile's
     request_timeout_s: float = 10.0
     poll_timeout_s: float = 5.0
-    rule_budget_s: float = 60.0
+    rule_budget_s: float | None = None  # default: the profile's
     shrink_budget_s: float = 4.0
     spec_path: str | None = None
     profile: str | None = None
@@ -154,7 +154,7 @@ class SuiteSession:
             config.username,
             config.password,
             timeout=config.request_timeout_s,
-            deadline=self.started + config.deadline_s,
+            deadline=self.started + (config.deadline_s or profile.deadline_s),
             transport=transport,
         )
         self.ctx = RuleContext(
@@ -167,7 +167,7 @@ class SuiteSession:
             seed=self.seed,
             run_prefix=f"oc{self.seed:x}{secrets.token_hex(2)}",
             poll_timeout=config.poll_timeout_s,
-            rule_budget=config.rule_budget_s,
+            rule_budget=config.rule_budget_s or profile.rule_budget_s,
             shrink_budget=config.shrink_budget_s,
         )
         self._checked = False

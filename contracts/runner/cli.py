@@ -72,7 +72,10 @@ def run_command(
     rules: Annotated[str | None, typer.Option(help="Comma-separated rule ids to run (default: all).")] = None,
     max_examples: Annotated[int | None, typer.Option(min=1, help="Examples per property rule.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible runs (printed at the end).")] = None,
-    deadline: Annotated[float, typer.Option(min=1, help="Seconds the whole run may take.")] = 300.0,
+    deadline: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds the whole run may take (default by profile: 180/300/3600)."),
+    ] = None,
     request_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request.")] = 10.0,
     report_json: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     junit_xml: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
