@@ -125,7 +125,7 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
             f"rule crashed: {type(exc).__name__}: {exc} ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
         )
     finally:
-        cleanup(ctx, budget=min(10.0, max(0.5, ctx.api.remaining())))
+        cleanup(ctx, budget=min(30.0, max(0.5, ctx.api.remaining())))
         result.duration_s = time.monotonic() - started
     return result
 
