@@ -42,7 +42,10 @@ def _state(request: Request) -> ServerState:
     return state
 
 
-def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _api(handler: Handler) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         state = _state(request)
         try:
@@ -127,6 +130,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(error, without_array=_state(request).fault("errors_without_array"))
 
 
+def _route(path: str, handlers: dict[str, Endpoint]) -> Route:
+    """One route per path, so a 405 answer's ``Allow`` header names every method the path has."""
+
+    async def dispatch(request: Request) -> Response:
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
+
+    return Route(path, dispatch, methods=sorted(handlers))
+
+
 def create_app(settings: ServerSettings) -> Starlette:
     """A ready app: the models are imported, the spec's x-contract read, the database opened."""
     load_models()
@@ -137,14 +149,10 @@ def create_app(settings: ServerSettings) -> Starlette:
         yield
         state.store.close()
 
-    routes = []
-    for prefix in ("/api/v3/orders", "/api/v3/orders/"):
-        routes.append(Route(prefix, _api(_list), methods=["GET"], name=f"list{prefix}"))
-        routes.append(Route(prefix, _api(_upsert), methods=["POST"], name=f"upsert{prefix}"))
-    for path in ("/api/v3/orders/{id}", "/api/v3/orders/{id}/"):
-        routes.append(Route(path, _api(_get), methods=["GET"]))
-        routes.append(Route(path, _api(_patch), methods=["PATCH"]))
-        routes.append(Route(path, _api(_delete), methods=["DELETE"]))
+    collection = {"GET": _api(_list), "POST": _api(_upsert)}
+    single = {"GET": _api(_get), "PATCH": _api(_patch), "DELETE": _api(_delete)}
+    routes = [_route(path, collection) for path in ("/api/v3/orders", "/api/v3/orders/")]
+    routes += [_route(path, single) for path in ("/api/v3/orders/{id}", "/api/v3/orders/{id}/")]
     routes.append(Route("/health", _health, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
     app.state.server = state

@@ -132,6 +132,18 @@ def test_deep_nesting_is_rejected_not_crashed(server: RunningServer) -> None:
     assert errors[0]["source"]["pointer"] == "/data/attributes/[0]"
 
 
+def test_method_not_allowed_names_every_method_of_the_path(server: RunningServer) -> None:
+    """RFC 9110: a 405's Allow header lists the methods the resource has (one route per path)."""
+    with client(server) as c:
+        for path, methods in [
+            ("/orders", {"GET", "HEAD", "POST"}),
+            ("/orders/1", {"GET", "HEAD", "PATCH", "DELETE"}),
+        ]:
+            response = c.options(path)
+            assert_error_shape(response, 405)
+            assert {m.strip() for m in response.headers["allow"].split(",")} == methods
+
+
 def test_unknown_paths_and_methods_answer_json(server: RunningServer) -> None:
     with client(server) as c:
         assert_error_shape(c.get("/nope"), 404)
