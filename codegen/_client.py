@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from ._ir import ApiIR
+from ._naming import RUNTIME_EXPORTS
 
 __all__ = ["RenderError", "render_client_files"]
 
@@ -71,18 +72,9 @@ def render_client_files(
         "models": sorted(model_classes),
         "sha256": sha256,
     }
-    runtime_names = [
-        "ApiError",
-        "BatchSizeError",
-        "ChunkError",
-        "ErrorDetail",
-        "PageLimitError",
-        "RetryPolicy",
-        "UnexpectedResponse",
-        "parse_pointer",
-    ]
     extra = ["DEFAULT_BASE_URL", "SPEC_SHA256"] + (["X_CONTRACT_JSON"] if ir.contract_json else [])
-    context["exports"] = sorted({*runtime_names, client_name, async_name, *model_classes, *extra})
+    context["runtime_exports"] = RUNTIME_EXPORTS
+    context["exports"] = sorted({*RUNTIME_EXPORTS, client_name, async_name, *model_classes, *extra})
     return {
         "_runtime.py": env.get_template("_runtime.py.jinja").render(context),
         "client.py": env.get_template("client.py.jinja").render(context),

@@ -6,7 +6,26 @@ import keyword
 import re
 import unicodedata
 
-__all__ = ["RESERVED_CLASS_NAMES", "class_name", "method_name", "package_for_spec", "unique"]
+__all__ = [
+    "RESERVED_CLASS_NAMES",
+    "RUNTIME_EXPORTS",
+    "class_name",
+    "method_name",
+    "package_for_spec",
+    "unique",
+]
+
+# What the generated package's `_runtime.py` defines and exports (rendered into its `__all__`).
+RUNTIME_EXPORTS = (
+    "ApiError",
+    "BatchSizeError",
+    "ChunkError",
+    "ErrorDetail",
+    "PageLimitError",
+    "RetryPolicy",
+    "UnexpectedResponse",
+    "parse_pointer",
+)
 
 # Names the generated models module imports or defines itself; a schema with such a name is renamed.
 RESERVED_CLASS_NAMES = frozenset(
@@ -32,15 +51,9 @@ RESERVED_CLASS_NAMES = frozenset(
         "time",
         "timedelta",
         "Decimal",
-        # names the generated package defines next to the models
-        "ApiError",
-        "BatchSizeError",
-        "ChunkError",
-        "ErrorDetail",
-        "PageLimitError",
-        "RetryPolicy",
-        "UnexpectedResponse",
     }
+    # names the generated package defines next to the models
+    | set(RUNTIME_EXPORTS)
 )
 
 
