@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._asgi import BodyTooLarge, read_body, send_error, send_json
 from ._checker import ClientChecker, request_key
 from ._model import CLIENT_RULES, SERVER_RULES, Violation
 from ._report import Report, write_reports
@@ -53,13 +53,6 @@ def _headers(scope_or_message: Scope | Message) -> list[tuple[str, str]]:
         (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
         for k, v in scope_or_message.get("headers") or []
     ]
-
-
-async def _send_json(send: Send, status: int, data: Any, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
-    body = json.dumps(data).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _decoded(body: bytes, headers: list[tuple[str, str]]) -> bytes | None:
@@ -126,15 +119,14 @@ class ClientCheckMiddleware:
         return write_reports(Path(report_dir), self.report())
 
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        try:
+            received = await read_body(receive)
+        except BodyTooLarge as exc:
+            await send_error(send, 413, "Payload too large", str(exc))
+            return
+        if received is None:
+            return
+        body = received
         method: str = scope["method"]
         path: str = scope["path"]
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
@@ -147,11 +139,11 @@ class ClientCheckMiddleware:
         script = await anyio.to_thread.run_sync(self.store.take_script, method, path)
         if script is not None and script.answer == "conflict":
             status, payload = conflict_body(self._conflict)
-            await _send_json(send, status, payload)
+            await send_json(send, status, payload)
             await anyio.to_thread.run_sync(self.store.record_conflict, key)
             return
         if script is not None and script.answer == "server_error":
-            await _send_json(send, script.status, server_error_body(script.status))
+            await send_json(send, script.status, server_error_body(script.status))
             return
         if script is not None and script.answer == "delay":
             await asyncio.sleep(min(script.delay_s, 30.0))
@@ -232,24 +224,23 @@ class ClientCheckMiddleware:
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        try:
+            received = await read_body(receive)
+        except BodyTooLarge as exc:
+            await send_error(send, 413, "Payload too large", str(exc))
+            return
+        if received is None:
+            return
+        body = received
         if path == CONTROL_PREFIX + "/violations" and method == "GET":
             report = await anyio.to_thread.run_sync(self.report)
-            await _send_json(send, 200, report.payload())
+            await send_json(send, 200, report.payload())
         elif path == CONTROL_PREFIX + "/violations" and method == "DELETE":
             removed = await anyio.to_thread.run_sync(self.store.clear)
-            await _send_json(send, 200, {"cleared": removed})
+            await send_json(send, 200, {"cleared": removed})
         elif path == CONTROL_PREFIX + "/script" and method == "GET":
             scripts = await anyio.to_thread.run_sync(self.store.scripts)
-            await _send_json(send, 200, {"scripts": [{**s.to_dict(), "remaining": n} for s, n in scripts]})
+            await send_json(send, 200, {"scripts": [{**s.to_dict(), "remaining": n} for s, n in scripts]})
         elif path == CONTROL_PREFIX + "/script" and method == "POST":
             try:
                 script = script_from_json(json.loads(body or b"null"))
@@ -261,17 +252,15 @@ class ClientCheckMiddleware:
                     "detail": str(exc),
                     "source": {"pointer": pointer},
                 }
-                await _send_json(send, 400, {"errors": [error]})
+                await send_json(send, 400, {"errors": [error]})
                 return
             script_id = await anyio.to_thread.run_sync(self.store.add_script, script)
-            await _send_json(send, 201, {"id": script_id, "script": script.to_dict()})
+            await send_json(send, 201, {"id": script_id, "script": script.to_dict()})
         elif path == CONTROL_PREFIX + "/script" and method == "DELETE":
             removed = await anyio.to_thread.run_sync(self.store.clear_scripts)
-            await _send_json(send, 200, {"cleared": removed})
+            await send_json(send, 200, {"cleared": removed})
         else:
             detail = f"no control endpoint {method} {path}; use GET/DELETE {CONTROL_PREFIX}/violations, " + (
                 f"GET/POST/DELETE {CONTROL_PREFIX}/script"
             )
-            await _send_json(
-                send, 404, {"errors": [{"status": "404", "code": "not_found", "detail": detail}]}
-            )
+            await send_json(send, 404, {"errors": [{"status": "404", "code": "not_found", "detail": detail}]})

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
+from ._asgi import BodyTooLarge, read_body, send_error
 from ._checker import ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
 from ._store import CheckStore
@@ -65,32 +64,36 @@ class ForwardingApp:
             return
         if scope["type"] != "http":
             return
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
+        try:
+            content = await read_body(receive)
+        except BodyTooLarge as exc:
+            await send_error(send, 413, "Payload too large", str(exc))
+            return
+        if content is None:
+            return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         target = self.upstream.copy_with(
             raw_path=self.upstream.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
         )
         headers = _drop(list(scope.get("headers") or []), frozenset({"host", "content-length"}))
-        request = self._http().build_request(
-            scope["method"], target, headers=headers, content=b"".join(chunks)
-        )
+        request = self._http().build_request(scope["method"], target, headers=headers, content=content)
         try:
             response = await self._http().send(request, stream=True)
         except httpx.HTTPError as exc:
-            await _bad_gateway(send, f"upstream {self.upstream} did not answer: {type(exc).__name__}: {exc}")
+            await send_error(
+                send,
+                502,
+                "Bad gateway",
+                f"upstream {self.upstream} did not answer: {type(exc).__name__}: {exc}",
+            )
             return
         try:
             body = b"".join([chunk async for chunk in response.aiter_raw()])
         except httpx.HTTPError as exc:
-            await _bad_gateway(send, f"upstream {self.upstream} broke off its answer: {exc}")
+            await send_error(
+                send, 502, "Bad gateway", f"upstream {self.upstream} broke off its answer: {exc}"
+            )
             return
         finally:
             await response.aclose()
@@ -125,16 +128,6 @@ class ForwardingApp:
                     await self._client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-async def _bad_gateway(send: Send, detail: str) -> None:
-    body = json.dumps(
-        {"errors": [{"status": "502", "code": "invalid", "title": "Bad gateway", "detail": detail}]}
-    )
-    raw = body.encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-    await send({"type": "http.response.start", "status": 502, "headers": headers})
-    await send({"type": "http.response.body", "body": raw})
 
 
 def create_proxy_app(

@@ -1,0 +1,49 @@
+"""Small ASGI helpers shared by the checking middleware and the proxy: bounded body reads, JSON answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import Receive, Send
+
+__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "read_body", "send_error", "send_json"]
+
+# Far above the reference server's own limit (5 MiB): the checks never refuse what the server would take.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body went past the limit; nothing more of it was read."""
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The whole request body, or None when the client disconnected before sending all of it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"Request body exceeds {limit} bytes")
+        chunks.append(chunk)
+        more = bool(message.get("more_body", False))
+    return b"".join(chunks)
+
+
+async def send_json(send: Send, status: int, data: Any, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    body = json.dumps(data).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, status: int, title: str, detail: str) -> None:
+    """An answer in the spec's `ErrorResponse` shape."""
+    error = {"status": str(status), "code": "invalid", "title": title, "detail": detail}
+    await send_json(send, status, {"errors": [error]})

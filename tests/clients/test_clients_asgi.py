@@ -1,0 +1,39 @@
+"""The bounded body reader shared by the checking middleware and the proxy."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.types import Message
+
+from contracts.clients._asgi import BodyTooLarge, read_body
+
+
+def _receiver(messages: list[Message]):  # type: ignore[no-untyped-def]
+    queue = list(messages)
+
+    async def receive() -> Message:
+        return queue.pop(0)
+
+    return receive
+
+
+async def test_chunks_are_joined_in_order() -> None:
+    receive = _receiver(
+        [
+            {"type": "http.request", "body": b"[{", "more_body": True},
+            {"type": "http.request", "body": b"}]", "more_body": False},
+        ]
+    )
+    assert await read_body(receive) == b"[{}]"
+
+
+async def test_a_disconnect_before_the_end_gives_none() -> None:
+    partial: Message = {"type": "http.request", "body": b"[", "more_body": True}
+    receive = _receiver([partial, {"type": "http.disconnect"}])
+    assert await read_body(receive) is None
+
+
+async def test_reading_stops_at_the_limit() -> None:
+    endless = [{"type": "http.request", "body": b"x" * 100, "more_body": True} for _ in range(5)]
+    with pytest.raises(BodyTooLarge, match="exceeds 250 bytes"):
+        await read_body(_receiver(endless), limit=250)
