@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts
+.PHONY: install test test-deep lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The long property searches (Hypothesis profile `deep`); not part of `make test`.
+test-deep: $(STAMP)
+	ORDERS_CONTRACT_PROFILE=deep $(BIN)/pytest -q
 
 generate: $(STAMP)
 	$(BIN)/orders-contract generate

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["PROFILE_ENV", "PROFILES", "Profile", "active_profile", "hypothesis_settings", "register_profiles"]
+__all__ = [
+    "PROFILE_ENV",
+    "PROFILES",
+    "Profile",
+    "active_profile",
+    "examples_for_profile",
+    "hypothesis_settings",
+    "register_profiles",
+]
 
 PROFILE_ENV = "ORDERS_CONTRACT_PROFILE"
 
@@ -58,6 +66,12 @@ def active_profile(name: str | None = None) -> Profile:
     except KeyError:
         known = ", ".join(PROFILES)
         raise ValueError(f"unknown profile {chosen!r}; choose one of: {known}") from None
+
+
+def examples_for_profile(*, ci: int, dev: int, deep: int) -> int:
+    """A property test's example count: the profile in ``ORDERS_CONTRACT_PROFILE``, else ``ci``, so the
+    test suite is fast unless asked for more (``make test-deep``)."""
+    return {"ci": ci, "dev": dev, "deep": deep}[active_profile(os.environ.get(PROFILE_ENV) or "ci").name]
 
 
 def hypothesis_settings(max_examples: int, *, derandomize: bool = False) -> settings:

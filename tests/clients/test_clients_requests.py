@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-import os
 from typing import Any
 
 import httpx
@@ -17,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sendcloud_orders import ApiError, AsyncOrdersClient, OrdersClient
 
+from contracts._settings import examples_for_profile
 from contracts.clients import check_request
 from contracts.strategies import load_spec, valid_batches, value_strategy
 
-EXAMPLES = {"ci": 15, "dev": 50, "deep": 500}.get(os.environ.get("ORDERS_CONTRACT_PROFILE", "ci"), 15)
+EXAMPLES = examples_for_profile(ci=15, dev=50, deep=500)
 SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +29,10 @@ from sendcloud_orders import (
     UnexpectedResponse,
 )
 
+from contracts._settings import examples_for_profile
 from contracts.strategies import load_spec, value_strategy
 
-EXAMPLES = {"ci": 40, "dev": 100, "deep": 1000}.get(os.environ.get("ORDERS_CONTRACT_PROFILE", "ci"), 40)
+EXAMPLES = examples_for_profile(ci=40, dev=100, deep=1000)
 SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )

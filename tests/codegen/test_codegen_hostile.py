@@ -1,12 +1,11 @@
 """Hostile strings in a spec yield code that compiles, imports and executes nothing extra.
 
-Examples per run: env HYPOTHESIS_PROFILE / ORDERS_CONTRACT_PROFILE = ci (default, 8) | dev (30) | deep (200).
+Examples per run: env ORDERS_CONTRACT_PROFILE = ci (default in tests, 8) | dev (30) | deep (200).
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import re
 import subprocess
 import sys
@@ -19,10 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codegen import build_tree, parse_spec
+from contracts._settings import examples_for_profile
 
-_BUDGET = {"ci": 8, "dev": 30, "deep": 200}
-_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or os.environ.get("ORDERS_CONTRACT_PROFILE") or "ci"
-EXAMPLES = _BUDGET.get(_PROFILE, _BUDGET["ci"])
+EXAMPLES = examples_for_profile(ci=8, dev=30, deep=200)
 
 FRAGMENTS = [
     '"""; import os; os._exit(3)  #',
