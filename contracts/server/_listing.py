@@ -156,6 +156,8 @@ def _decode_cursor(raw: str, sort: list[tuple[str, bool]]) -> tuple[bool, list[A
         expected = int if column in _INT_COLUMNS else str
         if type(value) is not expected:
             raise _bad_cursor()
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise _bad_cursor()  # past SQLite's integer range: would be a 500 (OverflowError)
     return bool(data["r"]), position
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -157,3 +158,12 @@ def test_bad_cursor_is_a_json_error(server: RunningServer) -> None:
         good = _links(c.get("/orders", params={"page_size": 3}))["next"]
         cursor = httpx.URL(good).params["cursor"]
         assert_error_shape(c.get("/orders", params={"cursor": cursor, "sort": "order_number"}), 404)
+
+
+def test_cursor_with_an_integer_past_sqlite_range_is_invalid_not_a_500(server: RunningServer) -> None:
+    with client(server) as c:
+        for value in (2**63, 2**64 - 1, -(2**63) - 1):
+            raw = b'{"s":[["id",true]],"r":0,"p":[%d]}' % value
+            cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            errors = assert_error_shape(c.get("/orders", params={"cursor": cursor}), 404)
+            assert errors[0]["detail"] == "Invalid cursor"
