@@ -206,6 +206,9 @@ def running_server(
                 _stop(proc)
                 last_error = exc
                 continue
+            except BaseException:  # Ctrl-C while waiting: the server has its own session, so stop it here
+                _stop(proc)
+                raise
             try:
                 yield RunningServer(base_url, settings, db_path, proc.pid)
             finally:

@@ -183,3 +183,20 @@ def test_in_memory_database_works_with_one_worker() -> None:
     with running_server_in_thread(db_path=":memory:") as server, client(server) as c:
         pk = c.post("/orders", json=[make_order()]).json()["data"][0]["id"]
         assert c.get(f"/orders/{pk}").status_code == 200
+
+
+def test_interrupt_during_startup_stops_the_server_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contracts.server import _launch
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def interrupted(url: str, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+        assert proc is not None
+        started.append(proc)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_launch, "_wait_healthy", interrupted)
+    with pytest.raises(KeyboardInterrupt), running_server():
+        pass  # pragma: no cover - never entered
+    assert len(started) == 1
+    assert started[0].poll() is not None  # its own session: nobody else would ever stop it
