@@ -34,13 +34,13 @@ POINTER_PREFIX: str = "/data/attributes/"
 CONFLICT_STATUS: int | None = 400
 CONFLICT_POINTER: str | None = "/data"
 CONFLICT_DETAIL: str | None = "We are still processing a previous request. Please try again in a moment."
-_INDEX = re.compile(r"\[(\d+)\]")
+_INDEX = re.compile(r"\[([0-9]+)\]")
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def _token(raw: str) -> str | int:
     text = raw.replace("~1", "/").replace("~0", "~")
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 def parse_pointer(pointer: str) -> tuple[int | None, tuple[str | int, ...]]:

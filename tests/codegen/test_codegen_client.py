@@ -326,10 +326,18 @@ def test_iter_orders_stops_at_max_pages() -> None:
         ("/data/attributes/[2]/a~1b/x~0y", (2, ("a/b", "x~y"))),
         ("/data", (None, ("data",))),
         ("order/order_details/order_items", (None, ("order", "order_details", "order_items"))),
+        ("/data/attributes/[0]/order_items/\u00b2", (0, ("order_items", "\u00b2"))),  # isdigit, not int()
+        ("/data/attributes/[\u0663]/x", (None, ("data", "attributes", "[\u0663]", "x"))),  # non-ASCII digit
     ],
 )
 def test_parse_pointer(pointer: str, expected: tuple[int | None, tuple[str | int, ...]]) -> None:
     assert parse_pointer(pointer) == expected
+
+
+def test_an_odd_pointer_in_an_error_body_still_gives_an_api_error() -> None:
+    body = json.dumps({"errors": [{"detail": "bad", "source": {"pointer": "/data/attributes/[1]/\u00b2"}}]})
+    error = ApiError(400, body.encode())
+    assert [(e.batch_index, e.field_path) for e in error.errors] == [(1, ("\u00b2",))]
 
 
 async def test_async_client_retries_chunks_and_paginates() -> None:
