@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -187,8 +188,9 @@ class RetryPolicy:
     retry_transport_errors: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("RetryPolicy needs max_attempts >= 1 and non-negative delays")
+        delays = (self.base_delay, self.max_delay)
+        if self.max_attempts < 1 or not all(math.isfinite(d) and d >= 0 for d in delays):
+            raise ValueError("RetryPolicy needs max_attempts >= 1 and finite, non-negative delays")
 
     @property
     def attempts(self) -> int:
@@ -200,7 +202,7 @@ class RetryPolicy:
         ``base_delay * 2**(attempt-1)``, capped at ``max_delay``; jitter only *adds* up to 50 % (still capped),
         so a client never waits less than the documented back-off.
         """
-        base = self.base_delay * (2.0 ** (attempt - 1))
+        base = self.base_delay * (2.0 ** min(attempt - 1, 1023))  # a float power past 1023 overflows
         spread = 1.0 + rng() / 2 if self.jitter else 1.0
         return min(self.max_delay, base * spread)
 

@@ -196,6 +196,13 @@ def test_jitter_only_adds_up_to_half_and_respects_the_cap() -> None:
     assert RetryPolicy().delay(1) >= 0.5  # default: never below the documented 0.5 s first back-off
 
 
+def test_backoff_stays_capped_for_many_attempts_and_delays_must_be_finite() -> None:
+    assert RetryPolicy(max_attempts=5000, jitter=False).delay(4999) == 8.0  # 2.0**4998 overflowed
+    for bad in ({"max_delay": float("inf")}, {"base_delay": float("nan")}, {"max_delay": -1.0}):
+        with pytest.raises(ValueError, match="finite, non-negative"):
+            RetryPolicy(**bad)
+
+
 def test_other_400s_are_not_retried_and_pointers_are_parsed() -> None:
     body = {
         "errors": [
