@@ -98,7 +98,7 @@ class ErrorDetail:
 def _details(body: bytes) -> tuple[ErrorDetail, ...]:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # json raises RecursionError on deep nesting
         return ()
     items = data.get("errors") if isinstance(data, dict) else None
     if isinstance(items, Mapping):
@@ -277,7 +277,7 @@ def parse_any(response: httpx.Response) -> Any:
         return None
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UnexpectedResponse(response, "body is not JSON") from None
 
 
@@ -290,7 +290,7 @@ def next_page(response: httpx.Response, cursor_param: str | None) -> str | None:
         return None
     try:
         data = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     cursor: Any = None
     if isinstance(data, dict):

@@ -260,6 +260,17 @@ def test_retry_off_switch_sends_one_request_and_keeps_unparseable_bodies() -> No
     assert caught.value.body == b"<html>bad gateway</html>" and caught.value.error_response is None
 
 
+def test_deeply_nested_json_bodies_give_api_errors_not_recursion_errors() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    rec = Recorder(httpx.Response(500, content=deep), httpx.Response(200, content=deep))
+    with make_client(rec, retry=RetryPolicy(enabled=False)) as client:
+        with pytest.raises(ApiError) as caught:
+            client.get_order(1)
+        assert caught.value.errors == () and caught.value.body == deep
+        with pytest.raises(UnexpectedResponse, match="not JSON"):
+            client.delete_order(1)
+
+
 def test_a_2xx_body_that_does_not_match_the_schema_raises_unexpected_response() -> None:
     rec = Recorder(httpx.Response(200, json={"data": {"id": 5}}))
     with make_client(rec) as client, pytest.raises(UnexpectedResponse):
