@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from functools import partial
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..strategies import (
 )
 from ._base import RuleContext, rule
 from ._support import (
+    after_processing,
     created_ids,
     expect_error,
     fault_at_key,
@@ -108,6 +108,7 @@ def batch_limit(ctx: RuleContext) -> None:
             detail.format(max=contract.max_items, count=len(over)) if detail else None,
         )
         expect_error(ctx, reply, expected, what=f"a batch of {len(over)} orders")
+        after_processing(ctx, order)
         for order_over in (over[0], over[-1]):
             _, found = find_by_key(ctx, *_key(ctx, order_over))
             if found:
@@ -128,7 +129,6 @@ def batch_limit(ctx: RuleContext) -> None:
 def batch_atomic(ctx: RuleContext) -> None:
     if not ctx.contract.atomic:
         raise ctx.skip("x-contract.batch.atomic is false")
-    settle = 0.2 if ctx.contract.processing == "asynchronous" else 0.0
 
     def check(bad: InvalidBatch) -> None:
         valid, broken = rekey_many(ctx, bad.valid_batch, bad.batch, keep=fault_at_key(ctx, bad))
@@ -150,16 +150,14 @@ def batch_atomic(ctx: RuleContext) -> None:
                 f"batch with an invalid order ({bad.description}) answered {reply.describe(160)}", reply
             )
         new_idx = [i for i in range(len(valid)) if i != index and i not in existing][:5]
-        for attempt in range(2 if settle else 1):
-            if attempt:
-                time.sleep(settle)
-            for i in new_idx:
-                _, found = find_by_key(ctx, *_key(ctx, valid[i]))
-                if found:
-                    raise ctx.fail(
-                        f"rejected batch ({bad.description}) still stored order [{i}] as id "
-                        f"{found[0].get('id')}"
-                    )
+        if new_idx or existing:
+            after_processing(ctx, valid[(new_idx or list(existing))[0]])
+        for i in new_idx:
+            _, found = find_by_key(ctx, *_key(ctx, valid[i]))
+            if found:
+                raise ctx.fail(
+                    f"rejected batch ({bad.description}) still stored order [{i}] as id {found[0].get('id')}"
+                )
         for i, before in existing.items():
             if not isinstance(before, dict) or "data" not in before:
                 continue
@@ -245,6 +243,7 @@ def duplicate_keys(ctx: RuleContext) -> None:
         )
         reply = post_batch(ctx, batch)
         expect_error(ctx, reply, expected, what=f"items [{first}] and [{later}] share one upsert key")
+        after_processing(ctx, batch[first])
         _, found = find_by_key(ctx, order_id, integration)
         if found:
             raise ctx.fail(f"the refused batch stored order {found[0].get('id')} for the duplicated key")

@@ -7,6 +7,7 @@ from typing import Any
 from ..strategies import WHOLE_BATCH_FAULTS, InvalidBatch, invalid_batches, valid_orders
 from ._base import RuleContext, rule
 from ._support import (
+    after_processing,
     error_objects,
     expect_error,
     fault_at_key,
@@ -113,6 +114,7 @@ def auth_required(ctx: RuleContext) -> None:
                 problems = ctx.validator.problems(op_id, reply)
                 if problems:
                     raise ctx.fail(f"{method} {path} {label}: {problems[0]}", reply)
+        after_processing(ctx, order)
         key = (
             get_pointer(order, ctx.contract.order_id_path),
             get_pointer(order, ctx.contract.integration_path),

@@ -22,6 +22,7 @@ __all__ = [
     "created_ids",
     "error_objects",
     "expect_error",
+    "after_processing",
     "fault_at_key",
     "find_by_key",
     "get_pointer",
@@ -130,6 +131,22 @@ def poll(
             return value
         time.sleep(delay)
         delay = min(delay * 2, 0.5)
+
+
+def after_processing(ctx: RuleContext, template: Order) -> None:
+    """Barrier before checking that a rejected batch stored nothing, when processing is asynchronous.
+
+    A checked-at-once "nothing stored" passes on a server that commits part of a rejected batch and shows
+    it a moment later; so post one fresh valid copy of ``template`` and wait (within ``poll_timeout``) until
+    it reads back: whatever the server did before it is visible by then.
+    """
+    if ctx.contract.processing != "asynchronous":
+        return
+    (probe,) = rekey(ctx, [template])
+    reply = post_batch(ctx, [probe])
+    ids = created_ids(ctx, reply, strict=False) if reply.status == 201 else []
+    if ids:
+        poll(ctx, lambda: ctx.api.request("GET", f"/orders/{ids[0]}"), lambda r: r.status == 200)
 
 
 def find_by_key(ctx: RuleContext, order_id: str, integration_id: int) -> tuple[Reply, list[Order]]:

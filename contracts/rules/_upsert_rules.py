@@ -8,6 +8,7 @@ from typing import Any
 from ..strategies import ExpectedError, set_pointer, valid_orders
 from ._base import RuleContext, rule
 from ._support import (
+    after_processing,
     created_ids,
     expect_error,
     find_by_key,
@@ -166,6 +167,7 @@ def ownership(ctx: RuleContext) -> None:
             detail.format(id=foreign) if detail else None,
         )
         expect_error(ctx, reply, expected, what=f"an order for foreign integration {foreign}")
+        after_processing(ctx, own)
         key = (str(own["order_id"]), int(get_pointer(own, ctx.contract.integration_path)))
         _, found = find_by_key(ctx, *key)
         if found:

@@ -72,6 +72,17 @@ def test_suite_cleans_up_and_tolerates_asynchronous_processing() -> None:
     assert listing.json()["data"] == []
 
 
+@pytest.mark.parametrize("rule", ["integration.ownership", "batch.duplicate_keys"])
+def test_nothing_stored_checks_wait_for_asynchronous_processing(rule: str) -> None:
+    """A server that commits the valid part of a rejected batch and shows it 0.3 s later is caught: the
+    check waits until a later order is processed (it looked only once, at once, before)."""
+    with running_server_in_thread(faults={"partial_commit"}, processing_delay=0.3) as server:
+        report = _run(server, rules=(rule,), poll_timeout_s=5.0)
+    (result,) = report.results
+    assert result.status == "failed", f"partial commit with delayed reads survived {rule}"
+    assert "stored" in result.message
+
+
 def test_conflict_rule_accepts_the_documented_conflict() -> None:
     """With --batch-latency the reference server answers concurrent identical batches with the
     documented 400 conflict; that is conformant."""
