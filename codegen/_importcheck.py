@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,8 +75,13 @@ class StagedImport:
     def finish(self, files: dict[str, str]) -> None:
         """`files`: package-relative names → final sources (models.py must equal the one given before)."""
         try:
-            for name, source in files.items():
-                (self._root / self._package / name).write_text(source, encoding="utf-8")
+            # The child may already be importing from this folder: each file appears whole (write, then
+            # rename) and the real __init__ comes last, so the child never reads a half-written module.
+            for name in sorted(files, key=lambda n: n == "__init__.py"):
+                target = self._root / self._package / name
+                staging = target.with_name(name + ".partial")
+                staging.write_text(files[name], encoding="utf-8")
+                os.replace(staging, target)
             if self._waiter is None or self._go is None:
                 fresh_interpreter_import(self._root, self._package)
                 return

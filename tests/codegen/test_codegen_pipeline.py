@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from codegen_support import FIXTURES
 
-from codegen import build_tree, import_check, load_spec, write_tree
+from codegen import _importcheck, build_tree, import_check, load_spec, write_tree
 
 
 @pytest.mark.parametrize(
@@ -29,6 +31,31 @@ def test_a_package_that_does_not_import_is_not_written(tmp_path: Path, tail: str
     with pytest.raises(RuntimeError, match="does not import"):
         write_tree(broken, tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_child_that_imports_while_the_files_are_written_sees_only_whole_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forked child may start importing while the parent writes the client files (a loaded machine)."""
+    tree = build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg")
+    files = dict(tree.files)
+    files["shop_pkg/models.py"] += "\nraise ValueError('boom')\n"
+    broken = dataclasses.replace(tree, files=files, import_checked=False)
+    real_write, real_staged = Path.write_text, _importcheck._staged
+
+    def slow_write(self: Path, data: str, *args: Any, **kwargs: Any) -> int:
+        real_write(self, data[: len(data) // 2], *args, **kwargs)  # half a file is on disk for a while
+        time.sleep(0.3)
+        return real_write(self, data, *args, **kwargs)
+
+    def late_child(*args: Any) -> None:
+        time.sleep(0.2)  # start importing in the middle of the parent's first write
+        real_staged(*args)
+
+    monkeypatch.setattr(Path, "write_text", slow_write)
+    monkeypatch.setattr(_importcheck, "_staged", late_child)
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        import_check(broken)
 
 
 def test_build_tree_can_import_check_and_write_tree_trusts_it(tmp_path: Path) -> None:
