@@ -15,6 +15,7 @@ import httpx
 __all__ = ["NO_JSON", "Api", "Exchange", "Reply", "TargetError", "Unreachable"]
 
 NO_JSON: Any = object()
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 
 class TargetError(Exception):
@@ -125,9 +126,7 @@ class Api:
         exchange = Exchange(method, url, body, creds, tuple(sorted(sent_headers.items())))
         limit = max(0.05, min(timeout or self.timeout, remaining))
         try:
-            response = self._client.request(
-                method, url, content=body, headers=sent_headers, auth=creds, timeout=limit
-            )
+            response = self._send(method, url, body, sent_headers, creds, limit)
         except httpx.TimeoutException:
             self._record(exchange)
             raise TargetError(f"{method} {_short(url)} got no answer within {limit:.1f}s") from None
@@ -145,6 +144,42 @@ class Api:
         done = Exchange(method, url, body, creds, exchange.headers, response.status_code, text[:2000])
         self._record(done)
         return Reply(response.status_code, response.headers, text, data, done, response)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        auth: tuple[str, str] | None,
+        limit: float,
+    ) -> httpx.Response:
+        """One exchange whose answer must be complete within ``limit`` seconds and ``MAX_ANSWER_BYTES``
+        (httpx's timeout bounds each read, not the whole answer: a trickling body would never end)."""
+        end = time.monotonic() + limit
+        request = self._client.build_request(method, url, content=body, headers=headers, timeout=limit)
+        streamed = self._client.send(request, auth=auth, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in streamed.iter_raw():
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise TargetError(f"{method} {_short(url)} answered more than {MAX_ANSWER_BYTES} bytes")
+                if time.monotonic() > end:
+                    raise httpx.ReadTimeout("answer not complete in time", request=request)
+                chunks.append(chunk)
+        finally:
+            streamed.close()
+        response = httpx.Response(
+            streamed.status_code,
+            headers=streamed.headers,
+            content=b"".join(chunks),  # still content-encoded: decoded here like any answer
+            request=streamed.request,
+            extensions=streamed.extensions,
+        )
+        response.elapsed = streamed.elapsed
+        return response
 
     def _record(self, exchange: Exchange) -> None:
         with self._lock:

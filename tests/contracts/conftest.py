@@ -20,7 +20,7 @@ def spec() -> SpecDocument:
 
 
 class _TinyServer:
-    """A raw-socket HTTP server on 127.0.0.1 that misbehaves: ``hang`` or answer ``garbage``."""
+    """A raw-socket HTTP server on 127.0.0.1 that misbehaves: ``hang``, answer ``garbage`` or ``trickle``."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
@@ -47,6 +47,14 @@ class _TinyServer:
                 conn.recv(65536)
                 if self.mode == "hang":
                     self.stop.wait(30)  # bounded: ends with the fixture
+                    return
+                if self.mode == "trickle":  # headers at once, then one byte every 0.1 s for up to 10 s
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+                    conn.sendall(b"Content-Length: 200\r\n\r\n")
+                    for _ in range(100):
+                        if self.stop.wait(0.1):
+                            return
+                        conn.sendall(b" ")
                     return
                 body = b"<html>definitely not the orders API \x00\xff</html>"
                 conn.sendall(
@@ -75,6 +83,12 @@ def hanging_server() -> Iterator[str]:
 @pytest.fixture
 def garbage_server() -> Iterator[str]:
     with _TinyServer("garbage") as server:
+        yield server.url
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[str]:
+    with _TinyServer("trickle") as server:
         yield server.url
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pytest
 from typer.testing import CliRunner
 
+from contracts.rules import Api, TargetError
 from orders_contract.cli import app
 
 RUNNER = CliRunner()
@@ -54,6 +56,19 @@ def test_hanging_server_ends_in_failures_within_the_deadline(hanging_server: str
     assert all(r["status"] in ("failed", "skipped") for r in rules)
     failed = [r for r in rules if r["status"] == "failed"]
     assert failed and all("no answer within" in r["message"] or "deadline" in r["message"] for r in failed)
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_request_timeout(trickling_server: str) -> None:
+    """httpx's timeout bounds each read only; a body arriving a byte every 0.1 s used to hold a request
+    for as long as the target liked (here 10 s)."""
+    api = Api(trickling_server, "user", "password", timeout=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TargetError, match="no answer within 1.0s"):
+            api.request("GET", "/orders")
+    finally:
+        api.close()
+    assert time.monotonic() - started < 4
 
 
 def test_garbage_server_fails_every_rule_clearly(garbage_server: str, tmp_path: Path) -> None:
