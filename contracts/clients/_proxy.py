@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from ._asgi import BodyTooLarge, read_body, send_error
+from ._asgi import MAX_BODY_BYTES, BodyTooLarge, read_body, send_error
 from ._checker import ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
 from ._store import CheckStore
@@ -89,11 +91,18 @@ class ForwardingApp:
             )
             return
         try:
-            body = b"".join([chunk async for chunk in response.aiter_raw()])
+            body = await self._read_answer(response)
         except httpx.HTTPError as exc:
             await send_error(
                 send, 502, "Bad gateway", f"upstream {self.upstream} broke off its answer: {exc}"
             )
+            return
+        except BodyTooLarge as exc:
+            await send_error(send, 502, "Bad gateway", f"upstream {self.upstream}: {exc}")
+            return
+        except TimeoutError:
+            detail = f"upstream {self.upstream} did not complete its answer within {self.timeout:g} s"
+            await send_error(send, 504, "Gateway timeout", detail)
             return
         finally:
             await response.aclose()
@@ -105,6 +114,19 @@ class ForwardingApp:
             out.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": response.status_code, "headers": out})
         await send({"type": "http.response.body", "body": body})
+
+    async def _read_answer(self, response: httpx.Response) -> bytes:
+        """The upstream's raw body, bounded in bytes and in total time (httpx's timeout bounds each read
+        only, so an answer trickling in would otherwise hold the client forever)."""
+        chunks: list[bytes] = []
+        size = 0
+        async with asyncio.timeout(self.timeout):
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BodyTooLarge(f"answer exceeds {MAX_BODY_BYTES} bytes")
+                chunks.append(chunk)
+        return b"".join(chunks)
 
     def _rewrite(self, headers: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[bytes, bytes]]:
         """Point `Link` / `Location` URLs at the upstream back at this proxy, so that a client following

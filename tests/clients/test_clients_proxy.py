@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -11,7 +13,7 @@ from clients_support import BASE, basic, body, headers, order, serve_in_thread
 from sendcloud_orders import ApiError, OrdersClient, RetryPolicy, UnexpectedResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from contracts.clients import CheckStore, create_proxy_app
@@ -128,6 +130,28 @@ def test_an_unreachable_upstream_gives_a_502_in_the_error_shape(store: CheckStor
         answer = httpx.get(url + BASE + "/orders", headers={"Authorization": basic()}, timeout=10)
     assert answer.status_code == 502
     assert answer.json()["errors"][0]["status"] == "502"
+
+
+def test_an_upstream_answer_trickling_in_ends_in_a_504_at_the_proxy_timeout(store: CheckStore) -> None:
+    async def trickle() -> AsyncIterator[bytes]:
+        for _ in range(50):  # 5 s in all; the proxy's timeout is 1 s
+            await asyncio.sleep(0.1)
+            yield b" "
+
+    async def orders(request: Request) -> Response:
+        return StreamingResponse(trickle(), media_type="application/json")
+
+    slow = Starlette(routes=[Route(BASE + "/orders", orders)])
+    with (
+        serve_in_thread(slow) as upstream,
+        serve_in_thread(create_proxy_app(upstream, store=store, timeout=1)) as url,
+    ):
+        started = time.monotonic()
+        answer = httpx.get(url + BASE + "/orders", headers={"Authorization": basic()}, timeout=10)
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 504, answer.text
+    assert answer.json()["errors"][0]["status"] == "504"
+    assert elapsed < 4
 
 
 def test_head_keeps_the_upstream_length_and_is_flagged_as_unknown(
