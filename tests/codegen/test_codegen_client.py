@@ -315,6 +315,24 @@ def test_iter_orders_follows_link_headers_across_3_pages() -> None:
     assert all(r.url.params["integration"] == "41,68" for r in rec.requests)
 
 
+@pytest.mark.parametrize(
+    ("link", "problem"),
+    [
+        ("https://evil.example/api/v3/orders?cursor=1", "leaves https://api.test"),
+        ("//evil.example/orders", "leaves https://api.test"),
+        ("http://api.test/api/v3/orders?cursor=1", "leaves https://api.test"),
+        ("https://api.test:8443/api/v3/orders", "leaves https://api.test"),
+        ("http://[::1", "not a URL"),
+    ],
+)
+def test_a_next_link_to_another_origin_or_no_url_is_not_followed(link: str, problem: str) -> None:
+    first = httpx.Response(200, json={"data": [stored(0)]}, headers={"Link": f'<{link}>; rel="next"'})
+    rec = Recorder(first, pages(1))
+    with make_client(rec) as client, pytest.raises(UnexpectedResponse, match=problem):
+        list(client.iter_orders())
+    assert len(rec.requests) == 1  # the credentials never went anywhere else
+
+
 def test_iter_orders_falls_back_to_a_cursor_in_the_body() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("cursor", "0"))

@@ -285,7 +285,17 @@ def next_page(response: httpx.Response, cursor_param: str | None) -> str | None:
     """URL of the next page: the ``Link: <...>; rel="next"`` header, else a ``next_cursor``/``cursor`` body field."""
     url = response.links.get("next", {}).get("url")
     if url:
-        return str(response.request.url.join(url))
+        here = response.request.url
+        try:
+            following = here.join(url)
+        except httpx.InvalidURL:
+            raise UnexpectedResponse(response, f"the next-page link is not a URL: {url!r}") from None
+        if (following.scheme, following.host, following.port) != (here.scheme, here.host, here.port):
+            # the client's credentials go with every page request: never to another origin
+            raise UnexpectedResponse(
+                response, f"the next-page link leaves {here.scheme}://{here.netloc.decode()}: {url!r}"
+            )
+        return str(following)
     if cursor_param is None:
         return None
     try:
