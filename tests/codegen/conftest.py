@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from codegen_support import GOLDEN_DIR, GOLDEN_SPECS, OUR_PACKAGE, VENDOR_SPEC
@@ -32,7 +35,17 @@ def vendor_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mypy_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def vendor_package(vendor_tmp: Path) -> Iterator[Any]:
+    """The generated `vendor_orders` package, imported (its folder is on sys.path for the session)."""
+    sys.path.insert(0, str(vendor_tmp))
+    try:
+        yield importlib.import_module("vendor_orders")
+    finally:
+        sys.path.remove(str(vendor_tmp))
+
+
+@pytest.fixture(scope="session")
+def mypy_results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, str]:
     """ONE mypy --strict run over every generated tree; map tree name → its error lines ('' = clean).
 
     Trees: our committed package, the committed golden tree (the golden test proves it equals a fresh
@@ -40,9 +53,7 @@ def mypy_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """
     dirs = {"sendcloud_orders": OUR_PACKAGE, "golden": GOLDEN_DIR / "messy_shop"}
     if VENDOR_SPEC.is_file():
-        vendor = tmp_path_factory.mktemp("vendor-mypy")
-        write_tree(build_tree(load_spec(VENDOR_SPEC), "vendor_orders"), vendor)
-        dirs["vendor_orders"] = vendor / "vendor_orders"
+        dirs["vendor_orders"] = request.getfixturevalue("vendor_tmp") / "vendor_orders"
     cache = tmp_path_factory.mktemp("mypy-cache")
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(cache)]

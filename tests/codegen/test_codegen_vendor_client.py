@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,15 +13,6 @@ from codegen import load_spec
 from codegen._examples import iter_examples
 
 
-@pytest.fixture(scope="module")
-def vendor(vendor_tmp: Path) -> Iterator[Any]:
-    sys.path.insert(0, str(vendor_tmp))
-    try:
-        yield importlib.import_module("vendor_orders")
-    finally:
-        sys.path.remove(str(vendor_tmp))
-
-
 def _example(name: str) -> Any:
     for where, _schema, value in iter_examples(load_spec(VENDOR_SPEC).document):
         if where.endswith(f"/examples/{name}/value"):
@@ -33,7 +20,7 @@ def _example(name: str) -> Any:
     raise LookupError(name)
 
 
-def test_batch_helpers_and_generic_names(vendor: Any) -> None:
+def test_batch_helpers_and_generic_names(vendor_package: Any) -> None:
     requests: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -48,18 +35,18 @@ def test_batch_helpers_and_generic_names(vendor: Any) -> None:
     order = _example("CreateBasicOrder")[0]
     orders = [{**order, "order_id": f"o-{i}"} for i in range(5)]
     sleeps: list[float] = []
-    with vendor.OrdersClient(
+    with vendor_package.OrdersClient(
         "https://x.test/api/v3", transport=httpx.MockTransport(handler), sleep=sleeps.append
     ) as api:
         results = api.sc_public_v3_orders_post_create_orders_chunked(orders, chunk_size=2)
-        with pytest.raises(vendor.BatchSizeError):  # no maxItems upstream: only the minimum is known
+        with pytest.raises(vendor_package.BatchSizeError):  # no maxItems upstream: only the minimum is known
             api.sc_public_v3_orders_post_create_orders([])
     assert [len(json.loads(r.content)) for r in requests] == [2, 2, 1]
     assert [r.order_id for r in results] == [f"o-{i}" for i in range(5)]
-    assert vendor.client.BATCH_MAX_ITEMS is None
+    assert vendor_package.client.BATCH_MAX_ITEMS is None
 
 
-def test_conflict_is_not_retried_without_x_contract_but_errors_parse(vendor: Any) -> None:
+def test_conflict_is_not_retried_without_x_contract_but_errors_parse(vendor_package: Any) -> None:
     detail = "We are still processing a previous request. Please try again in a moment."
     body = {
         "errors": [{"status": "400", "code": "invalid", "detail": detail, "source": {"pointer": "/data"}}]
@@ -70,17 +57,17 @@ def test_conflict_is_not_retried_without_x_contract_but_errors_parse(vendor: Any
         calls.append(request)
         return httpx.Response(400, json=body)
 
-    with vendor.OrdersClient(
+    with vendor_package.OrdersClient(
         "https://x.test", transport=httpx.MockTransport(handler), sleep=lambda s: None
     ) as api:
-        with pytest.raises(vendor.ApiError) as caught:
+        with pytest.raises(vendor_package.ApiError) as caught:
             api.sc_public_v3_orders_get_retrieve_order(669)
     assert len(calls) == 1 and not caught.value.is_conflict
     assert caught.value.errors[0].field_path == ("data",)
     assert caught.value.error_response is not None  # parsed with the vendor's `Errors` model
 
 
-def test_pagination_follows_link_headers(vendor: Any) -> None:
+def test_pagination_follows_link_headers(vendor_package: Any) -> None:
     page = _example("Response")  # the GET /orders example (second order has delivery_dates: null)
     first = {"data": page["data"][:1]}
 
@@ -91,6 +78,6 @@ def test_pagination_follows_link_headers(vendor: Any) -> None:
             200, json=first, headers={"Link": '<https://x.test/orders?cursor=cj0x>; rel="next"'}
         )
 
-    with vendor.OrdersClient("https://x.test", transport=httpx.MockTransport(handler)) as api:
+    with vendor_package.OrdersClient("https://x.test", transport=httpx.MockTransport(handler)) as api:
         ids = [o.id for o in api.iter_sc_public_v3_orders_get_list_orders(integration=7)]
     assert ids == ["669", "669"]
