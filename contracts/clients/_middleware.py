@@ -17,7 +17,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._asgi import BodyTooLarge, read_body, send_error, send_json
+from ._asgi import read_body_or_413, send_json
 from ._checker import ClientChecker, request_key
 from ._model import CLIENT_RULES, SERVER_RULES, Violation
 from ._report import Report, write_reports
@@ -119,11 +119,7 @@ class ClientCheckMiddleware:
         return write_reports(Path(report_dir), self.report())
 
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            received = await read_body(receive)
-        except BodyTooLarge as exc:
-            await send_error(send, 413, "Payload too large", str(exc))
-            return
+        received = await read_body_or_413(receive, send)
         if received is None:
             return
         body = received
@@ -224,11 +220,7 @@ class ClientCheckMiddleware:
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
-        try:
-            received = await read_body(receive)
-        except BodyTooLarge as exc:
-            await send_error(send, 413, "Payload too large", str(exc))
-            return
+        received = await read_body_or_413(receive, send)
         if received is None:
             return
         body = received

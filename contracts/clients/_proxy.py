@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from ._asgi import MAX_BODY_BYTES, BodyTooLarge, read_body, send_error
+from ._asgi import MAX_BODY_BYTES, BodyTooLarge, read_body_or_413, send_error
 from ._checker import ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
 from ._store import CheckStore
@@ -66,11 +66,7 @@ class ForwardingApp:
             return
         if scope["type"] != "http":
             return
-        try:
-            content = await read_body(receive)
-        except BodyTooLarge as exc:
-            await send_error(send, 413, "Payload too large", str(exc))
-            return
+        content = await read_body_or_413(receive, send)
         if content is None:
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from starlette.types import Message
 
-from contracts.clients._asgi import BodyTooLarge, read_body
+from contracts.clients._asgi import BodyTooLarge, read_body, read_body_or_413
 
 
 def _receiver(messages: list[Message]):  # type: ignore[no-untyped-def]
@@ -37,3 +39,16 @@ async def test_reading_stops_at_the_limit() -> None:
     endless = [{"type": "http.request", "body": b"x" * 100, "more_body": True} for _ in range(5)]
     with pytest.raises(BodyTooLarge, match="exceeds 250 bytes"):
         await read_body(_receiver(endless), limit=250)
+
+
+async def test_past_the_limit_a_413_in_the_error_shape_is_sent_and_nothing_returned() -> None:
+    endless = [{"type": "http.request", "body": b"x" * 100, "more_body": True} for _ in range(5)]
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    assert await read_body_or_413(_receiver(endless), send, limit=250) is None
+    assert sent[0]["status"] == 413
+    (error,) = json.loads(sent[1]["body"])["errors"]
+    assert (error["status"], error["detail"]) == ("413", "Request body exceeds 250 bytes")
