@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -129,20 +129,14 @@ def serve_with_checks(
     """`orders-contract serve --check-clients`: like `serve`, behind the client checks; on shutdown the
     totals are printed and, with `report_dir`, the JSON and JUnit reports are written."""
     from contracts.server import create_app
-    from contracts.server._launch import SETTINGS_ENV, prepare_database
+    from contracts.server._launch import SETTINGS_ENV, prepare_database, uvicorn_options
 
     config = CheckConfig(
         store_path or _default_store_path(settings.db_path), min_retry_delay, settings.spec_path
     )
     store = fresh_store(config, parse_scripts(scripts))
     prepare_database(settings)
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level,
-        "timeout_graceful_shutdown": 5,
-        "access_log": False,
-    }
+    common = uvicorn_options(settings)
     print(
         f"client checks on: http://{settings.host}:{settings.port}/_contract/violations "
         f"(store {config.store_path}); report with `orders-contract clients report --server "

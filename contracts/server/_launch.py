@@ -102,16 +102,21 @@ def prepare_database(settings: ServerSettings) -> None:
         (folder / ".gitignore").write_text("*\n", encoding="utf-8")
 
 
-def serve(settings: ServerSettings) -> None:
-    """Run uvicorn in the foreground until SIGINT / SIGTERM (graceful shutdown)."""
-    prepare_database(settings)
-    common: dict[str, Any] = {
+def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
+    """``uvicorn.run`` options shared by ``serve`` and ``serve --check-clients``."""
+    return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": 5,
         "access_log": False,
     }
+
+
+def serve(settings: ServerSettings) -> None:
+    """Run uvicorn in the foreground until SIGINT / SIGTERM (graceful shutdown)."""
+    prepare_database(settings)
+    common = uvicorn_options(settings)
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **common)
         return
