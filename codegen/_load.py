@@ -92,7 +92,7 @@ def resolve_ref(document: dict[str, Any], ref: str) -> Any:
     node: Any = document
     for token in ref[1:].split("/")[1:] if ref != "#" else []:
         key = _unescape(token)
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         elif isinstance(node, dict) and key in node:
             node = node[key]
@@ -144,7 +144,7 @@ def _node_at(document: Any, path: list[str]) -> Any:
     for key in path:
         if isinstance(node, dict) and key in node:
             node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        elif isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         else:
             return None
