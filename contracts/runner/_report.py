@@ -42,8 +42,15 @@ def print_report(report: RunReport, console: Console) -> None:
     )
 
 
+def _write(path: str | Path, text: str) -> None:
+    """Write a report, creating its folder (CI jobs name ``reports/...`` before anything made it)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
 def write_json(report: RunReport, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    _write(path, json.dumps(report.to_json(), indent=2) + "\n")
 
 
 def write_junit(report: RunReport, path: str | Path) -> None:
@@ -72,4 +79,4 @@ def write_junit(report: RunReport, path: str | Path) -> None:
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
-    Path(path).write_text(ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
+    _write(path, ET.tostring(root, encoding="unicode") + "\n")

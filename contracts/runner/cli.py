@@ -50,10 +50,13 @@ def execute(
             f"{exc} (is the server running? check --base-url, e.g. http://127.0.0.1:8000/api/v3)"
         ) from None
     print_report(report, out)
-    if report_json is not None:
-        write_json(report, report_json)
-    if junit_xml is not None:
-        write_junit(report, junit_xml)
+    try:
+        if report_json is not None:
+            write_json(report, report_json)
+        if junit_xml is not None:
+            write_junit(report, junit_xml)
+    except OSError as exc:
+        raise _fail(f"cannot write the report: {exc} (check --report-json / --junit-xml)") from None
     return report.exit_code
 
 

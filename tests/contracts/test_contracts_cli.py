@@ -126,6 +126,30 @@ def test_reports_against_the_reference_server(reference: Any, tmp_path: Path) ->
     ]
 
 
+def test_report_folders_are_created_and_an_unwritable_report_is_one_line(
+    reference: Any, tmp_path: Path
+) -> None:
+    target = ["--base-url", reference.api_url, "--username", reference.username]
+    target += [
+        "--password",
+        reference.password,
+        "--integration-id",
+        "7",
+        "--rules",
+        "id.types",
+        "--seed",
+        "7",
+    ]
+    report, junit = tmp_path / "reports" / "ci" / "r.json", tmp_path / "reports" / "junit" / "j.xml"
+    result = _run(*target, "--report-json", str(report), "--junit-xml", str(junit))
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["rules"][0]["id"] == "id.types"
+    assert ET.parse(junit).getroot().find("testsuite") is not None
+    blocked = _run(*target, "--report-json", str(tmp_path / "reports"))  # a folder, not a file
+    assert blocked.exit_code == 2
+    assert blocked.output.strip().splitlines()[-1].startswith("error: cannot write the report:")
+
+
 def test_conformance_with_a_fault_prints_a_failure_and_exits_1(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     result = RUNNER.invoke(
