@@ -10,6 +10,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from ._findings import Finding, error, join
+from ._load import resolve_ref
 from ._walk import iter_operations
 
 __all__ = ["check_examples", "iter_examples"]
@@ -46,10 +47,10 @@ def iter_examples(document: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
 
 
 def _resolve(document: dict[str, Any], ref: str) -> Any:
-    node: Any = document
-    for token in ref.lstrip("#/").split("/"):
-        node = node.get(token.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
-    return node
+    try:
+        return resolve_ref(document, ref)
+    except KeyError:
+        return None
 
 
 def check_examples(document: dict[str, Any]) -> list[Finding]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._findings import Finding, join, warning
+from ._findings import Finding, escape_token, join, warning
 from ._naming import class_name, unique
 from ._walk import iter_operations
 
@@ -26,7 +26,7 @@ _MAX_ITEM_DEPTH = 8
 
 
 def schema_ref(name: str) -> str:
-    return _PREFIX + name.replace("~", "~0").replace("/", "~1")
+    return _PREFIX + escape_token(name)
 
 
 def redirect_refs(node: Any, mapping: dict[str, str]) -> None:
