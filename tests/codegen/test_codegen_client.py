@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -258,6 +259,19 @@ def test_retry_off_switch_sends_one_request_and_keeps_unparseable_bodies() -> No
     assert len(rec.requests) == 1
     assert caught.value.status_code == 502 and caught.value.errors == ()
     assert caught.value.body == b"<html>bad gateway</html>" and caught.value.error_response is None
+
+
+def test_errors_survive_pickling_as_process_pools_need() -> None:
+    body = json.dumps({"errors": [{"detail": "bad", "source": {"pointer": "/data/attributes/[1]/order_id"}}]})
+    api = ApiError(400, body.encode(), {"x-request-id": "r1"})
+    odd = UnexpectedResponse(httpx.Response(200, content=b"[]", request=httpx.Request("GET", BASE)), "no")
+    for error in (api, odd, BatchSizeError(0, 1, 100), ChunkError(100, [], api)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert vars(copy).keys() == vars(error).keys()
+    again = pickle.loads(pickle.dumps(api))
+    assert again.errors[0].batch_index == 1 and again.headers == {"x-request-id": "r1"}
+    assert again.error_response == api.error_response
 
 
 def test_deeply_nested_json_bodies_give_api_errors_not_recursion_errors() -> None:

@@ -108,7 +108,20 @@ def _details(body: bytes) -> tuple[ErrorDetail, ...]:
     return tuple(ErrorDetail.from_json(item) for item in items if isinstance(item, Mapping))
 
 
-class ApiError(Exception):
+def _restore(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
+
+class _Picklable(Exception):
+    """Errors whose ``__init__`` differs from ``Exception``'s still pickle (process pools, pytest-xdist)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+class ApiError(_Picklable):
     """A non-2xx answer (or a 2xx body that does not match its schema). Never hides the raw body."""
 
     def __init__(self, status_code: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
@@ -151,7 +164,7 @@ class UnexpectedResponse(ApiError):
         self.args = (f"HTTP {response.status_code}: unexpected response body: {problem}",)
 
 
-class BatchSizeError(ValueError):
+class BatchSizeError(_Picklable, ValueError):
     """Raised before any request when a batch is empty or larger than the documented maximum."""
 
     def __init__(self, count: int, min_items: int, max_items: int | None) -> None:
@@ -160,7 +173,7 @@ class BatchSizeError(ValueError):
         super().__init__(f"a batch must hold at least {min_items} and {upper} items, got {count}")
 
 
-class ChunkError(Exception):
+class ChunkError(_Picklable):
     """A chunk of a chunked upsert failed; earlier chunks were accepted (their results are kept)."""
 
     def __init__(self, offset: int, completed: list[Any], error: ApiError) -> None:
