@@ -31,16 +31,7 @@ _CODE = re.compile(r"^- (ST\d+) (.+)$")
 
 def run_contracts(fault: str | None, profile: str, seed: int) -> tuple[RunReport, float]:
     with running_server(faults={fault} if fault else set()) as server:
-        config = RunConfig(
-            base_url=server.api_url,
-            username=server.username,
-            password=server.password,
-            integration_ids=server.integrations,
-            foreign_integration_id=server.other_integrations[0],
-            seed=seed,
-            profile=profile,
-            deadline_s=180.0,
-        )
+        config = RunConfig.against(server, seed=seed, profile=profile, deadline_s=180.0)
         started = time.monotonic()
         report = run_suite(config)
         return report, time.monotonic() - started

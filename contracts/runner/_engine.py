@@ -52,6 +52,19 @@ class RunConfig:
     spec_path: str | None = None
     profile: str | None = None
 
+    @classmethod
+    def against(cls, server: Any, **options: Any) -> RunConfig:
+        """A run against a started reference server (``contracts.server.RunningServer``): its first
+        account and its integrations; the second account's first integration is the foreign one."""
+        return cls(
+            base_url=server.api_url,
+            username=server.username,
+            password=server.password,
+            integration_ids=tuple(server.integrations),
+            foreign_integration_id=server.other_integrations[0] if server.other_integrations else None,
+            **options,
+        )
+
 
 @dataclass
 class RuleResult:

@@ -128,15 +128,8 @@ def conformance_command(
         console.print(
             f"reference server on {server.api_url} (faults: {', '.join(fault or ()) or 'none'})", markup=False
         )
-        config = RunConfig(
-            base_url=server.api_url,
-            username=server.username,
-            password=server.password,
-            integration_ids=server.integrations,
-            foreign_integration_id=server.other_integrations[0] if server.other_integrations else None,
-            rules=tuple(rules.split(",")) if rules else (),
-            seed=seed,
-            profile=profile,
+        config = RunConfig.against(
+            server, rules=tuple(rules.split(",")) if rules else (), seed=seed, profile=profile
         )
         code = execute(config, report_json=report_json, junit_xml=junit_xml, console=console)
     raise typer.Exit(code)

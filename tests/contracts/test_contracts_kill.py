@@ -22,15 +22,7 @@ def _run(server: Any, rules: tuple[str, ...] = (), **extra: Any) -> RunReport:
         "deadline_s": 120.0,
     }
     options.update(extra)
-    config = RunConfig(
-        base_url=server.api_url,
-        username=server.username,
-        password=server.password,
-        integration_ids=server.integrations,
-        foreign_integration_id=server.other_integrations[0],
-        **options,
-    )
-    return run_suite(config)
+    return run_suite(RunConfig.against(server, **options))
 
 
 def test_mapping_covers_the_whole_catalogue() -> None:
