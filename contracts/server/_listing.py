@@ -89,7 +89,7 @@ def _filters(state: ServerState, account: Account, query: Mapping[str, str]) -> 
         ids: list[int] = []
         for part in raw_integrations.split(","):
             part = part.strip()
-            if not part.isdigit() or len(part) > 18:
+            if not (part.isascii() and part.isdigit()) or len(part) > 18:  # '²'.isdigit() too
                 raise _param_error("integration", f"A valid integer is required, got {part!r}.")
             ids.append(int(part))
         for integration in ids:
@@ -121,9 +121,10 @@ def _page_size(query: Mapping[str, str]) -> int:
     raw = query.get("page_size")
     if raw is None:
         return 100
-    if not raw.strip().isdigit() or len(raw.strip()) > 6:
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:  # '²'.isdigit() too
         raise _param_error("page_size", "A valid integer is required.")
-    size = int(raw)
+    size = int(text)
     if not 1 <= size <= 200:
         raise _param_error("page_size", f"page_size must be between 1 and 200, got {size}.", "min_value")
     return size

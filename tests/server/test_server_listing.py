@@ -160,6 +160,17 @@ def test_bad_cursor_is_a_json_error(server: RunningServer) -> None:
         assert_error_shape(c.get("/orders", params={"cursor": cursor, "sort": "order_number"}), 404)
 
 
+@pytest.mark.parametrize("name", ["integration", "page_size"])
+@pytest.mark.parametrize(
+    "value", ["\u00b2", "\uff15", "1\u00b9"]
+)  # superscript 2, fullwidth 5, 1 + superscript 1
+def test_non_ascii_digits_are_not_integers(server: RunningServer, name: str, value: str) -> None:
+    with client(server) as c:
+        errors = assert_error_shape(c.get("/orders", params={name: value}), 400)
+    assert errors[0]["source"] == {"parameter": name}
+    assert errors[0]["detail"].startswith("A valid integer is required")
+
+
 def test_cursor_with_an_integer_past_sqlite_range_is_invalid_not_a_500(server: RunningServer) -> None:
     with client(server) as c:
         for value in (2**63, 2**64 - 1, -(2**63) - 1):
