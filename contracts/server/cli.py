@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,8 +81,14 @@ def serve_command(
         settings = ServerSettings(**values)
     except (ConfigError, UnknownFaultError) as exc:
         raise _fail(f"{exc}") from None
-    from ._launch import serve
+    from ._launch import prepare_database, serve
 
+    try:
+        prepare_database(settings)
+    except (OSError, sqlite3.Error) as exc:
+        raise _fail(
+            f"cannot open the database {settings.db_path}: {exc} (pass a writable --db file)"
+        ) from None
     _announce(settings, custom_accounts=config is not None and "accounts" in values)
     if check_clients or script:
         from contracts.clients import serve_with_checks

@@ -101,6 +101,12 @@ def test_serve_command_refuses_unknown_fault_and_bad_config(tmp_path: Path) -> N
     assert result.exit_code == 2 and "does not exist" in result.output
     result = runner.invoke(app, ["serve", "--list-faults"])
     assert result.exit_code == 0 and "pagination_skips" in result.output
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("hello, this is no SQLite file\n" * 100)
+    for db in (str(not_a_database), str(not_a_database / "sub" / "x.sqlite3")):
+        result = runner.invoke(app, ["serve", "--db", db, "--port", "1"])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines()[-1].startswith(f"error: cannot open the database {db}:")
 
 
 def test_sigterm_finishes_the_running_batch(tmp_path: Path) -> None:
