@@ -19,6 +19,8 @@ __all__ = ["FormatError", "find_ruff_bin", "ruff_format", "ruff_format_many"]
 
 LINE_LENGTH = "110"
 _COMMON = ["--isolated", "--line-length", LINE_LENGTH, "--target-version", "py311"]
+_FIX = ["check", "--fix", "--select", "I,F401,UP", "--exit-zero", "--quiet"]
+_FORMAT = ["format", "--quiet"]
 
 
 class FormatError(Exception):
@@ -40,8 +42,7 @@ def _run(args: list[str], source: str, filename: str) -> str:
 
 def ruff_format(source: str, filename: str) -> str:
     """Sort imports, drop unused imports, modernise annotations, then `ruff format`."""
-    fixed = _run(["check", "--fix", "--select", "I,F401,UP", "--exit-zero", "--quiet"], source, filename)
-    return _run(["format", "--quiet"], fixed, filename)
+    return _run(_FORMAT, _run(_FIX, source, filename), filename)
 
 
 def ruff_format_many(sources: dict[str, str]) -> dict[str, str]:
@@ -50,10 +51,7 @@ def ruff_format_many(sources: dict[str, str]) -> dict[str, str]:
         root = Path(tmp)
         for name, source in sources.items():
             (root / name).write_text(source, encoding="utf-8")
-        for args in (
-            ["check", "--fix", "--select", "I,F401,UP", "--exit-zero", "--quiet"],
-            ["format", "--quiet"],
-        ):
+        for args in (_FIX, _FORMAT):
             proc = subprocess.run(  # noqa: S603 - fixed argv, ruff from this environment
                 [find_ruff_bin(), *args, *_COMMON, "."],
                 cwd=root,
