@@ -17,7 +17,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._asgi import read_body_or_413, send_json
+from ._asgi import MAX_BODY_BYTES, read_body_or_413, send_json
 from ._checker import ClientChecker, request_key
 from ._model import CLIENT_RULES, SERVER_RULES, Violation
 from ._report import Report, write_reports
@@ -60,10 +60,12 @@ def _decoded(body: bytes, headers: list[tuple[str, str]]) -> bytes | None:
     if encoding in ("", "identity"):
         return body
     if encoding in ("gzip", "deflate"):
+        inflater = zlib.decompressobj(47)  # gzip or zlib header, auto-detected
         try:
-            return zlib.decompress(body, 47)  # gzip or zlib header, auto-detected
+            decoded = inflater.decompress(body, MAX_BODY_BYTES)
         except zlib.error:
             return None
+        return None if inflater.unconsumed_tail else decoded  # past the limit (a zip bomb): not checked
     return None  # br and others: not checked
 
 

@@ -1,13 +1,15 @@
-"""The bounded body reader shared by the checking middleware and the proxy."""
+"""The bounded body reader shared by the checking middleware and the proxy; bounded decompression."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 from starlette.types import Message
 
-from contracts.clients._asgi import BodyTooLarge, read_body, read_body_or_413
+from contracts.clients._asgi import MAX_BODY_BYTES, BodyTooLarge, read_body, read_body_or_413
+from contracts.clients._middleware import _decoded
 
 
 def _receiver(messages: list[Message]):  # type: ignore[no-untyped-def]
@@ -52,3 +54,11 @@ async def test_past_the_limit_a_413_in_the_error_shape_is_sent_and_nothing_retur
     assert sent[0]["status"] == 413
     (error,) = json.loads(sent[1]["body"])["errors"]
     assert (error["status"], error["detail"]) == ("413", "Request body exceeds 250 bytes")
+
+
+def test_decompressing_an_answer_stops_at_the_body_limit() -> None:
+    headers = [("content-encoding", "gzip")]
+    assert _decoded(gzip.compress(b'{"data": []}'), headers) == b'{"data": []}'
+    bomb = gzip.compress(b"\0" * (MAX_BODY_BYTES + 1), compresslevel=1)  # ~66 KB on the wire
+    assert len(bomb) < 1024 * 1024
+    assert _decoded(bomb, headers) is None
