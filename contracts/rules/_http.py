@@ -94,7 +94,14 @@ class Api:
             return [ex for seq, ex in self._history if seq >= mark]
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base_url + path
+        """``path`` under the base URL; an absolute URL (a Link the target sent) only on the target's origin,
+        since the credentials go with every request."""
+        if not path.startswith(("http://", "https://")):
+            return self.base_url + path
+        mine, theirs = httpx.URL(self.base_url), httpx.URL(path)
+        if (theirs.scheme, theirs.host, theirs.port) != (mine.scheme, mine.host, mine.port):
+            raise TargetError(f"refusing {_short(path)}: another origin than the target {self.base_url}")
+        return path
 
     def request(
         self,

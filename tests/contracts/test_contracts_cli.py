@@ -71,6 +71,20 @@ def test_an_answer_that_trickles_in_is_cut_at_the_request_timeout(trickling_serv
     assert time.monotonic() - started < 4
 
 
+def test_absolute_urls_are_followed_on_the_target_origin_only(closed_port_url: str) -> None:
+    """A Link the target sends may name any host: the Basic credentials must not go there."""
+    api = Api(closed_port_url, "user", "password", timeout=1.0)
+    try:
+        with pytest.raises(TargetError, match="another origin than the target"):
+            api.request("GET", "http://127.0.0.2:9/api/v3/orders?cursor=x")
+        with pytest.raises(TargetError, match="another origin than the target"):
+            api.request("GET", closed_port_url.replace("http://", "https://") + "/orders")
+        with pytest.raises(TargetError, match="cannot connect"):  # same origin: sent (nothing listens)
+            api.request("GET", closed_port_url + "/orders?cursor=x")
+    finally:
+        api.close()
+
+
 def test_garbage_server_fails_every_rule_clearly(garbage_server: str, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     result = _run(
