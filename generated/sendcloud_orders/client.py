@@ -339,7 +339,9 @@ class OrdersClient(_Base):
         payload: Any = _runtime.dump_list(OrderUpsert, items)
         _runtime.check_batch_size(len(payload), 1, 100)
         response = self._send("POST", url, params, headers, payload)
-        return _runtime.parse(response, OrderUpsertResponse)
+        result = _runtime.parse(response, OrderUpsertResponse)
+        _runtime.check_result_count(response, len(payload), len(result.data or []))
+        return result
 
     def upsert_orders_chunked(
         self,
@@ -585,7 +587,9 @@ class AsyncOrdersClient(_Base):
         payload: Any = _runtime.dump_list(OrderUpsert, items)
         _runtime.check_batch_size(len(payload), 1, 100)
         response = await self._send("POST", url, params, headers, payload)
-        return _runtime.parse(response, OrderUpsertResponse)
+        result = _runtime.parse(response, OrderUpsertResponse)
+        _runtime.check_result_count(response, len(payload), len(result.data or []))
+        return result
 
     async def upsert_orders_chunked(
         self,

@@ -161,6 +161,22 @@ def test_chunked_upsert_reports_the_failed_chunk_and_accepted_results() -> None:
     assert len(rec.requests) == 2  # the third chunk was never sent
 
 
+def short_upsert(request: httpx.Request) -> httpx.Response:
+    """A server that answers a batch with one result too few (results would silently misalign)."""
+    answer = echo_upsert(request)
+    return httpx.Response(201, json={"data": json.loads(answer.content)["data"][:-1]})
+
+
+def test_a_batch_answer_with_the_wrong_number_of_results_is_an_unexpected_response() -> None:
+    with make_client(Recorder(short_upsert)) as client, pytest.raises(UnexpectedResponse, match="3 item"):
+        client.upsert_orders([order(i) for i in range(3)])
+    rec = Recorder(echo_upsert, short_upsert)
+    with make_client(rec) as client, pytest.raises(ChunkError) as caught:
+        client.upsert_orders_chunked([order(i) for i in range(20)], chunk_size=10)
+    assert caught.value.offset == 10 and len(caught.value.completed) == 10
+    assert isinstance(caught.value.error, UnexpectedResponse)
+
+
 def test_chunk_size_above_the_maximum_is_refused() -> None:
     rec = Recorder(echo_upsert)
     with make_client(rec) as client, pytest.raises(BatchSizeError):

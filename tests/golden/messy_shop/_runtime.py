@@ -283,6 +283,12 @@ def parse(response: httpx.Response, model: type[M]) -> M:
         ) from None
 
 
+def check_result_count(response: httpx.Response, sent: int, answered: int) -> None:
+    """A batch answer holds one result per item sent (in order); anything else would misalign results."""
+    if answered != sent:
+        raise UnexpectedResponse(response, f"{sent} item(s) sent but {answered} result(s) returned")
+
+
 def parse_any(response: httpx.Response) -> Any:
     if not response.is_success:
         raise ApiError.from_response(response)

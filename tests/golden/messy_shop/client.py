@@ -279,7 +279,9 @@ class ShopClient(_Base):
         payload: Any = _runtime.dump_list(ShopPublicV1ItemsPostCreateItemsRequestItem, items)
         _runtime.check_batch_size(len(payload), 1, 3)
         response = self._send("POST", url, params, headers, payload)
-        return _runtime.parse(response, ShopPublicV1ItemsPostCreateItemsResponse201)
+        result = _runtime.parse(response, ShopPublicV1ItemsPostCreateItemsResponse201)
+        _runtime.check_result_count(response, len(payload), len(result.data or []))
+        return result
 
     def shop_public_v1_items_post_create_items_chunked(
         self,
@@ -491,7 +493,9 @@ class AsyncShopClient(_Base):
         payload: Any = _runtime.dump_list(ShopPublicV1ItemsPostCreateItemsRequestItem, items)
         _runtime.check_batch_size(len(payload), 1, 3)
         response = await self._send("POST", url, params, headers, payload)
-        return _runtime.parse(response, ShopPublicV1ItemsPostCreateItemsResponse201)
+        result = _runtime.parse(response, ShopPublicV1ItemsPostCreateItemsResponse201)
+        _runtime.check_result_count(response, len(payload), len(result.data or []))
+        return result
 
     async def shop_public_v1_items_post_create_items_chunked(
         self,
