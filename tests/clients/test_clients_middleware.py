@@ -136,6 +136,20 @@ async def test_bad_scripts_are_refused_with_a_pointer(
     assert (await client.get("/_contract/script")).json()["scripts"] == []
 
 
+async def test_a_failing_check_store_does_not_break_the_traffic(
+    middleware: ClientCheckMiddleware, store: CheckStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(store, "record", broken)
+    monkeypatch.setattr(store, "take_script", broken)
+    transport = httpx.ASGITransport(app=middleware)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        created = await http.post(BASE + "/orders", content=body([order(0)]), headers=headers())
+    assert created.status_code == 201 and created.json()["data"][0]["order_id"] == order(0)["order_id"]
+
+
 async def test_a_conflict_from_the_app_itself_counts_for_backoff(store: CheckStore, tmp_path: Path) -> None:
     conflict_body = json.dumps(
         {"errors": [{"status": "400", "code": "invalid", "detail": ClientChecker().spec.conflict["detail"]}]}
