@@ -134,7 +134,7 @@ def test_an_unreachable_upstream_gives_a_502_in_the_error_shape(store: CheckStor
 
 def test_an_upstream_answer_trickling_in_ends_in_a_504_at_the_proxy_timeout(store: CheckStore) -> None:
     async def trickle() -> AsyncIterator[bytes]:
-        for _ in range(50):  # 5 s in all; the proxy's timeout is 1 s
+        for _ in range(100):  # 10 s in all; the proxy's timeout is 1 s (wide margins for a loaded machine)
             await asyncio.sleep(0.1)
             yield b" "
 
@@ -147,11 +147,11 @@ def test_an_upstream_answer_trickling_in_ends_in_a_504_at_the_proxy_timeout(stor
         serve_in_thread(create_proxy_app(upstream, store=store, timeout=1)) as url,
     ):
         started = time.monotonic()
-        answer = httpx.get(url + BASE + "/orders", headers={"Authorization": basic()}, timeout=10)
+        answer = httpx.get(url + BASE + "/orders", headers={"Authorization": basic()}, timeout=20)
         elapsed = time.monotonic() - started
     assert answer.status_code == 504, answer.text
     assert answer.json()["errors"][0]["status"] == "504"
-    assert elapsed < 4
+    assert elapsed < 8  # long before the upstream would have finished
 
 
 def test_head_keeps_the_upstream_length_and_is_flagged_as_unknown(
