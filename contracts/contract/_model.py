@@ -327,6 +327,16 @@ class Contract:
     def has(self, role: Role) -> bool:
         return role in self.operations
 
+    def member(self, dotted: str) -> Any:
+        """The x-contract member ``dotted`` (e.g. ``batch.max_items``) as the spec writes it, for reports that
+        show where a promise comes from; KeyError when the block has no such member."""
+        node: Any = self.document.get("x-contract")
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise KeyError(dotted)
+            node = node[part]
+        return node
+
     @property
     def batch_write(self) -> BoundOperation:
         return self.operations["batch_write"]
