@@ -15,13 +15,14 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from ._model import CLIENT_RULES, Violation
+from ._model import CLIENT_RULES, RULES, Violation
 
 __all__ = [
     "Report",
     "ReportUnavailable",
     "fetch_report",
     "render_table",
+    "write_html",
     "write_json",
     "write_junit",
     "write_reports",
@@ -107,6 +108,62 @@ def write_junit(path: Path, report: Report) -> None:
     root.append(suite)
     ET.indent(root)
     _atomic_write(path, ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
+
+
+HTML_VIOLATIONS_PER_RULE = 25  # offending requests shown per rule (the JSON report has them all)
+HTML_EXCERPT_LIMIT = 600  # characters of a request body excerpt
+
+
+def write_html(path: Path, report: Report, *, server: str = "") -> None:
+    """One self-contained page: a section per client rule (failed first) with its offending requests."""
+    from datetime import UTC, datetime
+
+    from ..runner import html_page
+
+    by_rule: dict[str, list[Violation]] = defaultdict(list)
+    for v in report.violations:
+        by_rule[v.rule].append(v)
+    ids = sorted(set(report.rules) | set(by_rule), key=lambda r: (not by_rule.get(r), r))
+    rules = [
+        {
+            "index": i,
+            "id": rule,
+            "status": "failed" if by_rule.get(rule) else "passed",
+            "description": RULES.get(rule, ""),
+            "count": len(by_rule.get(rule, [])),
+            "violations": [_html_violation(v) for v in by_rule.get(rule, [])[:HTML_VIOLATIONS_PER_RULE]],
+        }
+        for i, rule in enumerate(ids, 1)
+    ]
+    failed = sum(r["status"] == "failed" for r in rules)
+    page = html_page(
+        "clients.html.jinja",
+        server=server,
+        checked=report.checked,
+        total_violations=len(report.violations),
+        rules=rules,
+        counts={"failed": failed, "passed": len(rules) - failed},
+        shown_limit=HTML_VIOLATIONS_PER_RULE,
+        generated=datetime.now(UTC),
+    )
+    _atomic_write(path, page.encode())
+
+
+def _html_violation(v: Violation) -> dict[str, Any]:
+    excerpt = v.request.body_excerpt
+    cut = max(0, len(excerpt) - HTML_EXCERPT_LIMIT)
+    return {
+        "line": v.request.line(),
+        "operation": v.request.operation_id or "",
+        "identity": v.request.identity,
+        "content_type": v.request.content_type,
+        "body_size": v.request.body_size,
+        "body_sha256": v.request.body_sha256,
+        "excerpt": excerpt[:HTML_EXCERPT_LIMIT],
+        "excerpt_cut": cut,
+        "where": v.location + (f" {v.pointer}" if v.pointer else ""),
+        "message": v.message,
+    }
 
 
 def write_reports(folder: Path, report: Report) -> tuple[Path, Path]:

@@ -20,9 +20,12 @@ def report_command(
         Path | None, typer.Option("--json", help="Write the violations as JSON here.")
     ] = None,
     junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+    report_html: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report here (one file, works offline).")
+    ] = None,
 ) -> None:
     """Print what the checks recorded; exit 1 when there are violations, 0 when none, 2 when unreachable."""
-    from ._report import ReportUnavailable, fetch_report, render_table, write_json, write_junit
+    from ._report import ReportUnavailable, fetch_report, render_table, write_html, write_json, write_junit
 
     try:
         report = fetch_report(server)
@@ -37,6 +40,12 @@ def report_command(
         write_json(json_path, report)
     if junit_xml is not None:
         write_junit(junit_xml, report)
+    if report_html is not None:
+        try:
+            write_html(report_html, report, server=server)
+        except OSError as exc:
+            typer.echo(f"error: cannot write the HTML report: {exc} (check --report-html)", err=True)
+            raise typer.Exit(2) from None
     raise typer.Exit(1 if report.violations else 0)
 
 

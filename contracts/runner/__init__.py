@@ -13,6 +13,7 @@ from ._engine import (
     select_rules,
 )
 from ._faultmap import KILLED_BY
+from ._html import html_page, render_html, write_html
 from ._report import print_report, write_json, write_junit
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "print_report",
     "run_suite",
     "select_rules",
+    "html_page",
+    "render_html",
+    "write_html",
     "write_json",
     "write_junit",
 ]

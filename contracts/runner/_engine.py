@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._settings import active_profile
-from ..rules import RULES, Api, Rule, RuleContext, RuleFailed, RuleSkipped, TargetError, Unreachable, cleanup
+from ..rules import (
+    RULES,
+    Api,
+    Exchange,
+    Rule,
+    RuleContext,
+    RuleFailed,
+    RuleSkipped,
+    TargetError,
+    Unreachable,
+    cleanup,
+)
 from ..strategies import ContractError, load_spec
 
 __all__ = [
@@ -75,6 +86,7 @@ class RuleResult:
     reproduction: str = ""
     description: str = ""
     source: str = ""
+    exchanges: list[Exchange] = field(default_factory=list, repr=False)  # a failure's evidence (HTML)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +139,7 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
     except RuleFailed as failure:
         result.status, result.message = "failed", failure.message
         result.reproduction = failure.reproduction()
+        result.exchanges = list(failure.exchanges)
     except RuleSkipped as skip:
         result.status, result.message = "skipped", str(skip)
     except TargetError as exc:

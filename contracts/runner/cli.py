@@ -28,6 +28,7 @@ def execute(
     report_json: Path | None = None,
     junit_xml: Path | None = None,
     console: Console | None = None,
+    report_html: Path | None = None,
 ) -> int:
     """Run the suite with progress and the final table; write the reports; return the exit code."""
     out = console or Console()
@@ -55,8 +56,14 @@ def execute(
             write_json(report, report_json)
         if junit_xml is not None:
             write_junit(report, junit_xml)
+        if report_html is not None:
+            from ._html import write_html
+
+            write_html(report, report_html, config=config)
     except OSError as exc:
-        raise _fail(f"cannot write the report: {exc} (check --report-json / --junit-xml)") from None
+        raise _fail(
+            f"cannot write the report: {exc} (check --report-json / --junit-xml / --report-html)"
+        ) from None
     return report.exit_code
 
 
@@ -82,6 +89,9 @@ def run_command(
     request_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request.")] = 10.0,
     report_json: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     junit_xml: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
+    report_html: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report here (one file, works offline).")
+    ] = None,
     spec: Annotated[Path | None, typer.Option(help="OpenAPI spec with the x-contract block.")] = None,
     profile: Annotated[str | None, typer.Option(help=f"Hypothesis profile: {', '.join(PROFILES)}.")] = None,
 ) -> None:
@@ -104,7 +114,7 @@ def run_command(
         spec_path=str(spec) if spec else None,
         profile=profile,
     )
-    raise typer.Exit(execute(config, report_json=report_json, junit_xml=junit_xml))
+    raise typer.Exit(execute(config, report_json=report_json, junit_xml=junit_xml, report_html=report_html))
 
 
 def conformance_command(
@@ -116,6 +126,9 @@ def conformance_command(
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     junit_xml: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
+    report_html: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report here (one file, works offline).")
+    ] = None,
 ) -> None:
     """Start the embedded reference server (free 127.0.0.1 port, fresh SQLite), run the suite, stop it."""
     from ..server import FAULTS, running_server
@@ -131,7 +144,9 @@ def conformance_command(
         config = RunConfig.against(
             server, rules=tuple(rules.split(",")) if rules else (), seed=seed, profile=profile
         )
-        code = execute(config, report_json=report_json, junit_xml=junit_xml, console=console)
+        code = execute(
+            config, report_json=report_json, junit_xml=junit_xml, console=console, report_html=report_html
+        )
     raise typer.Exit(code)
 
 

@@ -1,0 +1,196 @@
+"""The HTML conformance report: one self-contained file (inline CSS and JS, nothing fetched) built with
+jinja2 (autoescape on) from the same ``RunReport`` the table, JSON and JUnit reports are built from."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .._settings import active_profile
+from ..contract import Contract, ContractError, load_contract
+from ._engine import RuleResult, RunConfig, RunReport
+from ._html_evidence import MASK, EvidenceItem, Masker, evidence, trim
+from ._html_sources import SourcePart, SpecExcerpts
+
+__all__ = ["STATUS_LABELS", "RunInfo", "html_page", "render_html", "write_html"]
+
+REPRODUCTION_LIMIT = 24_000  # characters of one reproduction (the JSON report keeps it whole)
+MESSAGE_LIMIT = 4_000
+STATUS_ORDER = ("failed", "skipped", "not_applicable", "passed")
+STATUS_LABELS: Mapping[str, str] = {
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "not_applicable": "Not applicable",
+    "passed": "Passed",
+}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("contracts.runner", "templates"),
+        autoescape=True,  # every spec string and server answer is hostile input
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _asset(name: str) -> str:
+    loader = _environment().loader
+    assert loader is not None
+    source, _, _ = loader.get_source(_environment(), name)
+    return source
+
+
+def html_page(template: str, **context: Any) -> str:
+    """Render ``template`` with the shared stylesheet and script inlined. The page's Content-Security-Policy
+    forbids every fetch and allows only this script (by hash), so even a missed escape could not run code."""
+    script = _asset("report.js")
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    csp = (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            csp=csp,
+            style=Markup(_asset("report.css")),
+            script=Markup(script),
+            labels=STATUS_LABELS,
+            **context,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The facts of a run the page header shows; none of them holds a secret."""
+
+    target: str
+    spec_title: str
+    spec_version: str
+    spec_sha256: str
+    spec_file: str
+    dialect: str
+    seed: int
+    profile: str
+    started: datetime
+    duration_s: float
+
+    @classmethod
+    def of(cls, report: RunReport, config: RunConfig | None, contract: Contract | None) -> RunInfo:
+        try:
+            profile = active_profile(config.profile if config else None).name
+        except ValueError:
+            profile = (config.profile if config else None) or "?"
+        return cls(
+            target=report.target,
+            spec_title=contract.title if contract else "",
+            spec_version=contract.version if contract else "",
+            spec_sha256=contract.spec_sha256 if contract else "",
+            spec_file=contract.spec_name if contract else "",
+            dialect=contract.dialect if contract else "",
+            seed=report.seed,
+            profile=profile,
+            started=datetime.now(UTC) - timedelta(seconds=report.duration_s),
+            duration_s=report.duration_s,
+        )
+
+
+def _contract(config: RunConfig | None) -> Contract | None:
+    """The run's contract (spec facts, dialect, x-contract excerpts); None when the spec cannot be read
+    any more — the report of a finished run is written anyway, with fewer facts."""
+    try:
+        return load_contract(config.spec_path if config else None)
+    except (ContractError, OSError):
+        return None
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """One rule's section of the page."""
+
+    index: int
+    id: str
+    status: str
+    duration_s: float
+    description: str
+    sources: list[SourcePart]
+    message: str
+    message_cut: int
+    evidence: list[EvidenceItem]
+    evidence_left_out: int
+    reproduction: str
+    reproduction_cut: int
+
+
+def _view(index: int, result: RuleResult, mask: Masker, excerpts: SpecExcerpts) -> RuleView:
+    message, message_cut = trim(mask(result.message), MESSAGE_LIMIT)
+    reproduction, reproduction_cut = trim(mask(result.reproduction), REPRODUCTION_LIMIT)
+    shown, left_out = evidence(result.exchanges, mask) if result.status == "failed" else ([], 0)
+    return RuleView(
+        index=index,
+        id=result.id,
+        status=result.status,
+        duration_s=result.duration_s,
+        description=result.description,
+        sources=excerpts.parts(result.source) if result.source else [],
+        message=message,
+        message_cut=message_cut,
+        evidence=shown,
+        evidence_left_out=left_out,
+        reproduction=reproduction,
+        reproduction_cut=reproduction_cut,
+    )
+
+
+def _rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def render_html(
+    report: RunReport,
+    *,
+    config: RunConfig | None = None,
+    contract: Contract | None = None,
+    credentials: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The page for ``report``; ``credentials`` (besides the config's) are masked wherever they occur."""
+    contract = contract or _contract(config)
+    creds = credentials + (((config.username, config.password),) if config else ())
+    mask = Masker.for_credentials(creds)
+    excerpts = SpecExcerpts(contract.document, contract.member) if contract else SpecExcerpts(None, None)
+    views = [_view(i, r, mask, excerpts) for i, r in enumerate(report.results, 1)]
+    views.sort(key=lambda v: _rank(v.status))
+    counts = {s: sum(v.status == s for v in views) for s in STATUS_ORDER}
+    for view in views:
+        counts.setdefault(view.status, sum(v.status == view.status for v in views))
+    return html_page(
+        "run.html.jinja",
+        info=RunInfo.of(report, config, contract),
+        rules=views,
+        counts=counts,
+        total=len(views),
+        excerpts=list(excerpts.appendix()),
+        mask=MASK,
+    )
+
+
+def write_html(report: RunReport, path: str | Path, *, config: RunConfig | None = None) -> None:
+    """Write the page, creating its folder (CI jobs name ``reports/...`` before anything made it)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(report, config=config), encoding="utf-8")
