@@ -508,7 +508,7 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
         "agreement",
     ),
     "documented message without an example": (
-        lambda s: s["x-contract"]["errors"]["documented"]["empty_batch"].update(detail="orders: empty."),
+        lambda s: s["x-contract"]["errors"]["documented"]["too_few"].update(detail="orders: empty."),
         "error examples",
     ),
     "index disagrees with the message": (
