@@ -277,16 +277,35 @@ CHECKS: dict[str, Check] = {
 # ----- the spec passes every check ----------------------------------------------------------------------
 
 
-def test_spec_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+def test_openapi_spec_validator_accepts_it_and_rejects_a_broken_copy(spec: dict[str, Any]) -> None:
     assert spec["openapi"] == "3.1.0"
     validate(spec)
+    broken = mutated(spec, lambda s: s["paths"]["/v1/orders/{id}"].pop("parameters"))
+    with pytest.raises(OpenAPIValidationError):
+        validate(broken)
 
 
-def test_yaml_has_no_duplicate_keys_and_is_tidy() -> None:
+def text_problems(text: str) -> list[str]:
+    """Duplicate YAML keys (PyYAML keeps the last silently), tabs, trailing blanks, no final newline."""
+    problems = []
+    try:
+        yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        problems.append(str(exc).splitlines()[0])
+    problems += ["tab"] if "\t" in text else []
+    problems += ["no single final newline"] if not text.endswith("\n") or text.endswith("\n\n") else []
+    problems += [
+        f"line {n}: trailing blank" for n, line in enumerate(text.splitlines(), 1) if line.endswith(" ")
+    ]
+    return problems
+
+
+def test_spec_text_is_tidy() -> None:
     text = SPEC_PATH.read_text(encoding="utf-8")
-    yaml.load(text, Loader=_UniqueKeyLoader)
-    assert "\t" not in text and text.endswith("\n") and not text.endswith("\n\n")
-    assert [n for n, line in enumerate(text.splitlines(), 1) if line != line.rstrip()] == []
+    assert text_problems(text) == []
+    assert text_problems(text.replace("  /v1/orders:\n", "  /v1/orders:\n    get: {}\n", 1))
+    assert text_problems(text + "\n")
+    assert text_problems(text.replace("openapi: 3.1.0", "openapi: 3.1.0 ", 1))
 
 
 def test_schemas_are_3_1_style(spec: dict[str, Any]) -> None:
@@ -375,22 +394,21 @@ def test_openapi_core_enforces_the_batch_rules(spec: dict[str, Any]) -> None:
     from openapi_core.testing import MockRequest
     from openapi_core.validation.request.exceptions import InvalidRequestBody, SecurityValidationError
 
-    api = OpenAPI.from_dict(spec)
-    examples = spec["paths"]["/v1/batches/orders"]["post"]["requestBody"]["content"]["application/json"]
-    order = examples["examples"]["SingleOrder"]["value"]["orders"][0]
+    contract = contract_from_document(spec)
+    url_path = contract.base_path + contract.batch_write.path
+    sent = spec["paths"][contract.batch_write.path]["post"]["requestBody"]["content"]["application/json"]
+    order = sent["examples"]["SingleOrder"]["value"]["orders"][0]
     auth = {"Authorization": "Token key_123", "Content-Type": "application/json"}
+    api = OpenAPI.from_dict(spec)
 
     def request(body: Any, headers: dict[str, str] = auth) -> MockRequest:
+        data = json.dumps(body).encode()
+        kind = "application/json"
         return MockRequest(
-            "http://127.0.0.1:8000",
-            "post",
-            "/v1/batches/orders",
-            headers=headers,
-            data=json.dumps(body).encode(),
-            content_type="application/json",
+            "http://127.0.0.1:8000", "post", url_path, headers=headers, data=data, content_type=kind
         )
 
-    for example in examples["examples"].values():
+    for example in sent["examples"].values():
         api.validate_request(request(example["value"]))
     no_items = {k: v for k, v in order.items() if k != "line_items"}
     bad_bodies = {
@@ -530,9 +548,3 @@ def test_mutation_is_caught(spec: dict[str, Any], label: str) -> None:
     except ContractError as exc:  # the contract model refusing the block counts too
         problems = [repr(exc)]
     assert problems, f"{label}: the {check} check did not notice"
-
-
-def test_validator_rejects_a_broken_document(spec: dict[str, Any]) -> None:
-    broken = mutated(spec, lambda s: s["paths"]["/v1/orders/{id}"].pop("parameters"))
-    with pytest.raises(OpenAPIValidationError):
-        validate(broken)
