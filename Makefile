@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-deep lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts
+.PHONY: install test test-deep lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts install-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Headless Chromium for the HTML report tests: Debian's package (Playwright only drives it, never downloads
+# a browser). Without it those tests skip locally; under CI (CI set) they fail, so .ci/run calls this first.
+install-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
