@@ -299,6 +299,7 @@ def _build(
                 statuses=tuple(operation["statuses"]),
                 terminal=tuple(operation["terminal"]),
                 succeeded=tuple(operation["succeeded"]),
+                resource_succeeded=tuple(operation.get("resource_succeeded") or operation["succeeded"]),
                 complete_within_seconds=float(operation.get("complete_within_seconds", 60)),
             ),
         ),

@@ -134,6 +134,7 @@ class AsyncOperation:
     statuses: tuple[str, ...]
     terminal: tuple[str, ...]
     succeeded: tuple[str, ...]
+    resource_succeeded: tuple[str, ...]  # statuses of one resource meaning its item was stored
     complete_within_seconds: float
 
 
