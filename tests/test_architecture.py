@@ -47,6 +47,23 @@ DIALECT_LITERALS = (
     (re.compile(r"sendcloud", re.IGNORECASE), "a vendor name"),
     (re.compile(r"partner", re.IGNORECASE), "one vendor's tenant header"),
 )
+# Which layer may import which (ARCHITECTURE.md, "Layers"): a layer is ``contracts.<sub>`` for contracts'
+# subpackages and modules, else a top-level package. A generated package imports nothing of the project.
+_BELOW_RULES = {"contracts.contract", "contracts._settings", "contracts.strategies"}
+ALLOWED_LAYER_IMPORTS: dict[str, frozenset[str]] = {
+    "contracts.contract": frozenset(),
+    "contracts._settings": frozenset(),
+    "codegen": frozenset({"contracts.contract"}),
+    "contracts.strategies": frozenset({"contracts.contract", "contracts._settings"}),
+    "contracts.rules": frozenset(_BELOW_RULES),
+    "contracts.server": frozenset({"contracts.contract"}),
+    "contracts.runner": frozenset({*_BELOW_RULES, "contracts.rules", "contracts.server"}),
+    "contracts.clients": frozenset({"contracts.contract", "contracts.server", "contracts.runner"}),
+    "contracts.pytest_plugin": frozenset(
+        {*_BELOW_RULES, "contracts.rules", "contracts.runner", "contracts.server"}
+    ),
+    "orders_contract": frozenset({"codegen", "contracts.clients", "contracts.runner", "contracts.server"}),
+}
 # (path relative to the repo, exact token text) → why this literal may stay. Keep it short.
 ALLOWED_LITERALS: dict[tuple[str, str], str] = {}
 # Third-party imports that need no `dependencies` line: (module path, import) → why.
@@ -213,7 +230,7 @@ def import_graph() -> list[tuple[str, int, str, str]]:
 
 
 def layering_offences() -> list[str]:
-    offences = []
+    offences: list[str] = []
     for where, line, importer, target in import_graph():
         at = f"{where}:{line}: {importer} imports {target}"
         if importer.startswith("contracts.contract") and not target.startswith("contracts.contract"):
@@ -316,6 +333,24 @@ def test_import_layering() -> None:
 
 
 @MIGRATION
+def test_layers_import_only_what_the_table_allows() -> None:
+    """Each cross-layer import must be an arrow of ALLOWED_LAYER_IMPORTS (and of ARCHITECTURE.md)."""
+    generated = {_top(n) for n in project_modules()} - {"codegen", "contracts", "orders_contract"}
+    offences: list[str] = []
+    for (importer, target), where in sorted(layer_edges().items()):
+        if importer in generated:
+            offences.extend(f"{w}: a generated package imports nothing of the project" for w in where)
+        elif importer not in ALLOWED_LAYER_IMPORTS:
+            offences.append(
+                f"{where[0]}: {importer} is a new layer; add it to ALLOWED_LAYER_IMPORTS and ARCHITECTURE.md"
+            )
+        elif target not in ALLOWED_LAYER_IMPORTS[importer]:
+            offences.extend(f"{w}: {importer} may not import {target}" for w in where)
+    if offences:
+        _fail("imports against the layer table", offences)
+
+
+@MIGRATION
 def test_no_import_cycle_between_layers() -> None:
     edges = layer_edges()
     cycles = layer_cycles()
@@ -393,7 +428,6 @@ def _declared_rule_ids() -> dict[str, str]:
     return found
 
 
-@MIGRATION
 def test_every_declared_rule_runs_exactly_once() -> None:
     """A rule written with ``@rule`` but missing from the run order would be silently dropped."""
     from contracts.rules import RULES  # the public run order (the only import of the project in this file)
