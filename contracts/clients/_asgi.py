@@ -8,6 +8,10 @@ from typing import Any
 
 from starlette.types import Receive, Send
 
+from contracts.contract import ErrorRules
+
+from ._envelope import error_body
+
 __all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "read_body", "read_body_or_413", "send_error", "send_json"]
 
 # Far above the reference server's own limit (5 MiB): the checks never refuse what the server would take.
@@ -36,12 +40,14 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | No
     return b"".join(chunks)
 
 
-async def read_body_or_413(receive: Receive, send: Send, limit: int = MAX_BODY_BYTES) -> bytes | None:
+async def read_body_or_413(
+    receive: Receive, send: Send, limit: int = MAX_BODY_BYTES, errors: ErrorRules | None = None
+) -> bytes | None:
     """:func:`read_body`, answering 413 in the error shape itself; None when there is nothing to do."""
     try:
         return await read_body(receive, limit)
     except BodyTooLarge as exc:
-        await send_error(send, 413, "Payload too large", str(exc))
+        await send_error(send, 413, "Payload too large", str(exc), errors)
         return None
 
 
@@ -52,7 +58,8 @@ async def send_json(send: Send, status: int, data: Any, headers: Iterable[tuple[
     await send({"type": "http.response.body", "body": body})
 
 
-async def send_error(send: Send, status: int, title: str, detail: str) -> None:
-    """An answer in the spec's `ErrorResponse` shape."""
-    error = {"status": str(status), "code": "invalid", "title": title, "detail": detail}
-    await send_json(send, status, {"errors": [error]})
+async def send_error(
+    send: Send, status: int, title: str, detail: str, errors: ErrorRules | None = None
+) -> None:
+    """An answer in the error envelope of the contract (``errors``), or a JSON:API-like one without."""
+    await send_json(send, status, error_body(errors, status, detail, title=title))

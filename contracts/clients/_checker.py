@@ -1,4 +1,8 @@
-"""`check_request`: every client rule applied to one request, as a list of violations."""
+"""`check_request`: every client rule applied to one request, as a list of violations.
+
+The rules are driven by the spec's ``Contract``: the batch list's place in the body, its size limits, the
+way errors locate an item, the auth scheme, the conflict answer (optional) and, for asynchronous APIs,
+the operation a batch starts. A rule the contract gives nothing to judge is reported "not applicable"."""
 
 from __future__ import annotations
 
@@ -6,13 +10,25 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import Headers
 
-from ._model import RequestSummary, Violation
+from contracts.contract import Contract
+
+from ._auth import credentials
+from ._model import CLIENT_RULES, RequestSummary, Violation
 from ._openapi import SpecRequest, SpecResponse, SpecValidators
+from ._operations import (
+    DEFAULT_MIN_POLL_INTERVAL,
+    OperationHistory,
+    check_poll_interval,
+    check_resubmit,
+    operation_key,
+)
 from ._rules import (
     Finding,
     check_auth,
@@ -24,11 +40,17 @@ from ._rules import (
     check_query_names,
     check_timestamps,
     is_json_content_type,
-    parse_basic_auth,
 )
-from ._spec import ClientSpec, load_client_spec
+from ._spec import ClientSpec, Operation, load_client_spec
 
-__all__ = ["ClientChecker", "ConflictHistory", "HeadersLike", "check_request", "request_key"]
+__all__ = [
+    "ClientChecker",
+    "ConflictHistory",
+    "HeadersLike",
+    "RequestFacts",
+    "check_request",
+    "request_key",
+]
 
 HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
 DEFAULT_MIN_RETRY_DELAY = 0.5
@@ -67,15 +89,58 @@ def _query_pairs(query_string: str | bytes) -> list[tuple[str, str]]:
     return parse_qsl(text.lstrip("?"), keep_blank_values=True)
 
 
+@dataclass(frozen=True)
+class RequestFacts:
+    """Who sent a request and what it is to the contract: the keys the stateful rules remember it by."""
+
+    identity: str  # '' when the credentials could not be read
+    key: str  # request_key: same client, method, path and JSON body
+    role: str | None  # the contract role of the operation it names, if any
+    operation_id: str | None = None  # operation_status requests: the polled operation
+
+    @property
+    def operation_key(self) -> str | None:
+        """The polled operation as seen by this client (None when the request polls none)."""
+        return None if self.operation_id is None else operation_key(self.identity, self.operation_id)
+
+
 class ClientChecker:
     """Applies the client rules of one spec.  Thread-safe: it holds no per-request state."""
 
     def __init__(
-        self, spec: ClientSpec | None = None, *, min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY
+        self,
+        spec: ClientSpec | Contract | str | Path | None = None,
+        *,
+        min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY,
+        min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL,
     ) -> None:
-        self.spec = spec or load_client_spec()
+        self.spec = spec if isinstance(spec, ClientSpec) else load_client_spec(spec)
+        self.contract = self.spec.contract
         self.min_retry_delay = min_retry_delay
+        self.min_poll_interval = min_poll_interval
         self._validators = SpecValidators(self.spec)
+
+    @property
+    def not_applicable(self) -> dict[str, str]:
+        """Client rules this contract gives nothing to judge, with the reason."""
+        found = {}
+        if self.contract.conflict is None:
+            found["client.conflict_backoff"] = "the spec documents no 'still processing' (conflict) answer"
+        if not self.contract.processing.asynchronous:
+            reason = "processing is synchronous: a batch starts no operation to poll"
+            found["client.poll_interval"] = found["client.resubmit_running"] = reason
+        return found
+
+    @property
+    def spec_info(self) -> dict[str, str]:
+        """Which spec the checks judge by: dialect, file name and content digest."""
+        contract = self.contract
+        return {"dialect": contract.dialect, "spec": contract.spec_name, "sha256": contract.spec_sha256}
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The client rules that apply to this contract."""
+        return tuple(rule for rule in CLIENT_RULES if rule not in self.not_applicable)
 
     def spec_path(self, path: str) -> str | None:
         base = self.spec.base_path
@@ -85,19 +150,36 @@ class ClientChecker:
             return path[len(base) :] or "/"
         return None
 
+    def identity(self, headers: HeadersLike) -> str:
+        """The Basic user name, or a digest of the API key / token ('' when none can be read)."""
+        auth = self.contract.auth
+        return credentials(auth, _headers(headers).get(auth.header))[0] or ""
+
+    def _operation(self, method: str, path: str) -> tuple[Operation | None, str | None]:
+        spec_path = self.spec_path(path)
+        return (self.spec.match(method, spec_path)[0] if spec_path is not None else None), spec_path
+
+    def facts(self, method: str, path: str, headers: HeadersLike, body: bytes) -> RequestFacts:
+        identity = self.identity(headers)
+        op, spec_path = self._operation(method, path)
+        polled = None
+        if op is not None and spec_path is not None and op.role == "operation_status":
+            values = self.spec.path_values(op, spec_path)
+            polled = values[0] if len(values) == 1 else None
+        role = op.role if op is not None else None
+        return RequestFacts(identity, request_key(identity, method, path, body), role, polled)
+
     def summarize(
         self, method: str, path: str, query_string: str | bytes, headers: HeadersLike, body: bytes
     ) -> RequestSummary:
         hdrs = _headers(headers)
-        user, _ = parse_basic_auth(hdrs.get("authorization"))
-        spec_path = self.spec_path(path)
-        op = self.spec.match(method, spec_path)[0] if spec_path is not None else None
+        op = self._operation(method, path)[0]
         query = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
         return RequestSummary(
             method=method.upper(),
             path=path,
             query=query.lstrip("?"),
-            identity=user or "",
+            identity=self.identity(hdrs),
             content_type=hdrs.get("content-type", ""),
             body_size=len(body),
             body_sha256=hashlib.sha256(body).hexdigest() if body else "",
@@ -114,12 +196,38 @@ class ClientChecker:
         body: bytes,
         *,
         history: ConflictHistory | None = None,
+        operations: OperationHistory | None = None,
         now: float | None = None,
     ) -> list[Violation]:
+        """Every client rule on one request. ``history`` (conflict answers seen) and ``operations``
+        (asynchronous operations seen) switch on the rules that judge a request against earlier ones."""
         summary = self.summarize(method, path, query_string, headers, body)
-        findings = self.findings(method, path, query_string, headers, body, history=history, now=now)
+        findings = self.findings(
+            method, path, query_string, headers, body, history=history, operations=operations, now=now
+        )
         unique = list(dict.fromkeys(findings))
         return [Violation(f.rule, f.message, summary, f.pointer, f.location) for f in unique]
+
+    def _timing(
+        self,
+        facts: RequestFacts,
+        history: ConflictHistory | None,
+        operations: OperationHistory | None,
+        now: float,
+    ) -> list[Finding]:
+        """The rules that compare a request with what the same client did before."""
+        findings = []
+        if history is not None and self.contract.conflict is not None:
+            last = history.last_conflict(facts.key)
+            findings += check_conflict_backoff(last, now, self.min_retry_delay)
+        operation = self.contract.processing.operation
+        if operations is not None and operation is not None:
+            if facts.operation_key is not None:
+                last_poll = operations.last_poll(facts.operation_key)
+                findings += check_poll_interval(last_poll, now, self.min_poll_interval)
+            if facts.role == "batch_write":
+                findings += check_resubmit(operation, operations.operation_of_batch(facts.key), now)
+        return findings
 
     def findings(
         self,
@@ -130,19 +238,17 @@ class ClientChecker:
         body: bytes,
         *,
         history: ConflictHistory | None = None,
+        operations: OperationHistory | None = None,
         now: float | None = None,
     ) -> list[Finding]:
         hdrs = _headers(headers)
         spec_path = self.spec_path(path)
         op, same = self.spec.match(method, spec_path) if spec_path is not None else (None, [])
         findings = check_known_operation(self.spec, method.upper(), path, spec_path, op, same)
-        findings += check_auth(hdrs.get("authorization"))
-        if history is not None:
-            user, _ = parse_basic_auth(hdrs.get("authorization"))
-            last = history.last_conflict(request_key(user or "", method, path, body))
-            findings += check_conflict_backoff(
-                last, time.time() if now is None else now, self.min_retry_delay
-            )
+        findings += check_auth(self.contract.auth, hdrs.get(self.contract.auth.header))
+        if history is not None or operations is not None:
+            facts = self.facts(method, path, hdrs.items(), body)
+            findings += self._timing(facts, history, operations, time.time() if now is None else now)
         if op is None or spec_path is None:
             return findings
         pairs = _query_pairs(query_string)
@@ -160,16 +266,25 @@ class ClientChecker:
             if not is_json_content_type(content_type) and content_type:
                 return findings  # already flagged: not declared as JSON either
             return [*findings, Finding("client.content_type", f"body is not valid JSON ({exc})")]
-        batch = schema.get("type") == "array"
+        batch = op.role == "batch_write"
         request.body = body
+        if batch and self.spec.batch.items_of(data) is None:
+            return [*findings, self._shape_finding()]
         findings += self._validators.body_findings(request, batch=batch)
         if batch:
             findings += check_batch_size(self.spec, data)
-        match = op.pattern.fullmatch(spec_path)
-        path_id = match.groupdict().get("id") if match else None
-        findings += check_id_strings(self.spec, data, path_id)
-        findings += check_timestamps(self.spec, schema, data)
+        values = self.spec.path_values(op, spec_path)
+        path_id = values[0] if len(values) == 1 else None
+        findings += check_id_strings(self.spec, data, batch=batch, path_id=path_id)
+        findings += check_timestamps(self.spec, schema, data, batch=batch)
         return findings
+
+    def _shape_finding(self) -> Finding:
+        """A batch body without its list where the contract puts it: say where the list goes."""
+        example = json.dumps(self.spec.batch.wrap(["..."]))
+        where = f"at {self.spec.batch.items}" if self.spec.batch.wrapped else "as the whole body"
+        message = f"the batch must carry its items as a JSON list {where}, e.g. {example}"
+        return Finding("client.request_schema", message, self.spec.whole_batch_pointer())
 
     def check_response(
         self,
@@ -211,10 +326,14 @@ def check_request(
     body_bytes: bytes,
     *,
     history: ConflictHistory | None = None,
+    operations: OperationHistory | None = None,
     now: float | None = None,
 ) -> list[Violation]:
-    """Check one request against the project's spec with the default settings (pure unless `history`)."""
+    """Check one request against the default spec with the default settings (pure unless `history` or
+    `operations` are given)."""
     checker = _DEFAULT.get("default")
     if checker is None:
         checker = _DEFAULT.setdefault("default", ClientChecker())
-    return checker.check(method, path, query_string, headers, body_bytes, history=history, now=now)
+    return checker.check(
+        method, path, query_string, headers, body_bytes, history=history, operations=operations, now=now
+    )

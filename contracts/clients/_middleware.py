@@ -17,12 +17,15 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.contract import pointer_get
+
 from ._asgi import MAX_BODY_BYTES, read_body_or_413, send_json
-from ._checker import ClientChecker, request_key
-from ._model import CLIENT_RULES, SERVER_RULES, Violation
+from ._checker import ClientChecker, RequestFacts
+from ._envelope import conflict_body, server_error_body
+from ._model import SERVER_RULES, Violation
+from ._operations import accepted_operation, reported_status
 from ._report import Report, write_reports
-from ._rules import parse_basic_auth
-from ._scripts import ScriptError, conflict_body, script_from_json, server_error_body
+from ._scripts import NO_CONFLICT, ScriptError, script_from_json
 from ._store import CheckStore
 
 __all__ = ["CONTROL_PREFIX", "CheckOptions", "ClientCheckMiddleware"]
@@ -30,6 +33,16 @@ __all__ = ["CONTROL_PREFIX", "CheckOptions", "ClientCheckMiddleware"]
 CONTROL_PREFIX = "/_contract"
 log = logging.getLogger("contracts.clients")
 _CAPTURE_LIMIT = 16 * 1024 * 1024
+_NOT_JSON: Any = object()
+
+
+def _json(body: bytes | None) -> Any:
+    if not body:
+        return _NOT_JSON
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 @dataclass(frozen=True)
@@ -39,13 +52,6 @@ class CheckOptions:
     validate_responses: bool = False
     ignore_paths: tuple[str, ...] = ("/health", "/favicon.ico")
     report_dir: str | None = None
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers") or []:
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return ""
 
 
 def _headers(scope_or_message: Scope | Message) -> list[tuple[str, str]]:
@@ -84,7 +90,7 @@ class ClientCheckMiddleware:
         self.store = store or CheckStore()
         self.checker = checker or ClientChecker()
         self.options = options or CheckOptions()
-        self._conflict = self.checker.spec.conflict
+        self.contract = self.checker.contract
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -114,14 +120,17 @@ class ClientCheckMiddleware:
         return wrapped
 
     def report(self) -> Report:
-        rules = (*CLIENT_RULES, *SERVER_RULES) if self.options.validate_responses else tuple(CLIENT_RULES)
-        return Report(self.store.violations(), self.store.checked_requests(), rules)
+        rules = self.checker.rules
+        if self.options.validate_responses:
+            rules = (*rules, *SERVER_RULES)
+        violations, checked = self.store.violations(), self.store.checked_requests()
+        return Report(violations, checked, rules, self.checker.not_applicable, self.checker.spec_info)
 
     def write_reports(self, report_dir: str) -> tuple[Path, Path]:
         return write_reports(Path(report_dir), self.report())
 
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
-        received = await read_body_or_413(receive, send)
+        received = await read_body_or_413(receive, send, errors=self.contract.errors)
         if received is None:
             return
         body = received
@@ -129,23 +138,23 @@ class ClientCheckMiddleware:
         path: str = scope["path"]
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
         headers = _headers(scope)
-        violations = await anyio.to_thread.run_sync(lambda: self._check(method, path, query, headers, body))
-        user, _ = parse_basic_auth(_header(scope, b"authorization"))
-        key = request_key(user or "", method, path, body)
+        violations, facts = await anyio.to_thread.run_sync(
+            lambda: self._check(method, path, query, headers, body)
+        )
         script = None
         try:  # the check store (SQLite) failing must not break the traffic it watches either
-            await anyio.to_thread.run_sync(lambda: self.store.record(violations))
+            await anyio.to_thread.run_sync(lambda: self._record_request(violations, facts))
             script = await anyio.to_thread.run_sync(self.store.take_script, method, path)
         except Exception:
             log.exception("the client-check store failed; %s %s passed through unrecorded", method, path)
 
-        if script is not None and script.answer == "conflict":
-            status, payload = conflict_body(self._conflict)
+        if script is not None and script.answer == "conflict" and self.contract.conflict is not None:
+            status, payload = conflict_body(self.contract.conflict, self.contract.errors)
             await send_json(send, status, payload)
-            await anyio.to_thread.run_sync(self.store.record_conflict, key)
+            await anyio.to_thread.run_sync(self.store.record_conflict, facts.key)
             return
         if script is not None and script.answer == "server_error":
-            await send_json(send, script.status, server_error_body(script.status))
+            await send_json(send, script.status, server_error_body(script.status, self.contract.errors))
             return
         if script is not None and script.answer == "delay":
             await asyncio.sleep(min(script.delay_s, 30.0))
@@ -172,25 +181,63 @@ class ClientCheckMiddleware:
             await send(message)
 
         await self.app(scope, replay, capture)
-        response_body = b"".join(captured["body"])
-        if self._is_conflict(captured["status"], response_body, captured["headers"]):
-            await anyio.to_thread.run_sync(self.store.record_conflict, key)
-        if self.options.validate_responses and captured["status"] and captured["size"] < _CAPTURE_LIMIT:
-            decoded = _decoded(response_body, captured["headers"])
-            if decoded is not None:
-                found = await anyio.to_thread.run_sync(
-                    lambda: self._check_response(method, path, query, headers, body, captured, decoded)
-                )
-                await anyio.to_thread.run_sync(lambda: self.store.record(found, checked=0))
+        if not captured["status"] or captured["size"] >= _CAPTURE_LIMIT:
+            return
+        decoded = _decoded(b"".join(captured["body"]), captured["headers"])
+        try:
+            await anyio.to_thread.run_sync(lambda: self._observe(facts, captured["status"], decoded))
+        except Exception:
+            log.exception("the client-check store failed to record the answer to %s %s", method, path)
+        if self.options.validate_responses and decoded is not None:
+            found = await anyio.to_thread.run_sync(
+                lambda: self._check_response(method, path, query, headers, body, captured, decoded)
+            )
+            await anyio.to_thread.run_sync(lambda: self.store.record(found, checked=0))
+
+    def _record_request(self, violations: list[Violation], facts: RequestFacts) -> None:
+        self.store.record(violations)
+        if facts.operation_key is not None and facts.operation_id is not None:
+            self.store.record_poll(facts.operation_key, facts.operation_id)
+
+    def _observe(self, facts: RequestFacts, status: int, body: bytes | None) -> None:
+        """Remember what an answer tells the stateful rules: a conflict, an operation started by a batch,
+        an operation's status."""
+        data = _json(body)
+        if data is _NOT_JSON:
+            return
+        if self._is_conflict(status, data):
+            self.store.record_conflict(facts.key)
+        operation = self.contract.processing.operation
+        if operation is None or not 200 <= status < 300:
+            return
+        if facts.role == "batch_write":
+            accepted = accepted_operation(self.contract, data)
+            if accepted is not None:
+                operation_id, state = accepted
+                key = RequestFacts(facts.identity, facts.key, None, operation_id).operation_key
+                assert key is not None
+                self.store.record_accepted(facts.key, key, operation_id, state)
+        elif facts.operation_key is not None:
+            state = reported_status(operation, data)
+            if state is not None:
+                self.store.record_status(facts.operation_key, state)
 
     def _check(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
-    ) -> list[Violation]:
+    ) -> tuple[list[Violation], RequestFacts]:
         try:
-            return self.checker.check(method, path, query, headers, body, history=self.store)
+            facts = self.checker.facts(method, path, headers, body)
+        except Exception:
+            log.exception("client check failed for %s %s; request passed through unchecked", method, path)
+            return [], RequestFacts("", "", None)
+        try:
+            found = self.checker.check(
+                method, path, query, headers, body, history=self.store, operations=self.store
+            )
         except Exception:  # a checker bug must never break the traffic it watches
             log.exception("client check failed for %s %s; request passed through unchecked", method, path)
-            return []
+            found = []
+        return found, facts
 
     def _check_response(
         self,
@@ -210,23 +257,19 @@ class ClientCheckMiddleware:
             log.exception("response check failed for %s %s", method, path)
             return []
 
-    def _is_conflict(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> bool:
-        if status != int(self._conflict.get("status", 400)) or not body:
+    def _is_conflict(self, status: int, data: Any) -> bool:
+        """The answer is the contract's 'still processing' answer (same status and detail)."""
+        conflict = self.contract.conflict
+        if conflict is None or status != conflict.status:
             return False
-        decoded = _decoded(body, headers)
-        try:
-            data = json.loads(decoded or b"")
-        except ValueError:
-            return False
-        errors = data.get("errors") if isinstance(data, dict) else None
-        detail = self._conflict.get("detail")
-        return isinstance(errors, list) and any(
-            isinstance(e, dict) and e.get("detail") == detail for e in errors
+        errors = self.contract.errors
+        return any(
+            pointer_get(error, errors.detail, None) == conflict.detail for error in errors.errors_of(data)
         )
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
-        received = await read_body_or_413(receive, send)
+        received = await read_body_or_413(receive, send, errors=self.contract.errors)
         if received is None:
             return
         body = received
@@ -242,6 +285,8 @@ class ClientCheckMiddleware:
         elif path == CONTROL_PREFIX + "/script" and method == "POST":
             try:
                 script = script_from_json(json.loads(body or b"null"))
+                if script.answer == "conflict" and self.contract.conflict is None:
+                    raise ScriptError(NO_CONFLICT, "/answer")
             except ValueError as exc:  # ScriptError or a JSON syntax error
                 pointer = exc.pointer if isinstance(exc, ScriptError) else ""
                 error = {

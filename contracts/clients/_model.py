@@ -12,13 +12,15 @@ CLIENT_RULES: MappingProxyType[str, str] = MappingProxyType(
     {
         "client.known_operation": "method + path is an operation of the spec",
         "client.request_schema": "the body (and headers) are valid against the operation's request schema",
-        "client.batch_size": "a batch holds between min_items and max_items orders (x-contract)",
-        "client.id_string": "order ids are strings of digits in bodies and integers in paths",
+        "client.batch_size": "a batch holds at least min_items items, and at most max_items when one is set",
+        "client.id_string": "ids have the spec's type: the contract's explicit id in bodies, ids in paths",
         "client.content_type": "a JSON body comes with a JSON content type; no POST/PATCH without a body",
         "client.query_params": "only documented query parameters, in their documented formats",
         "client.timestamps": "date-time fields carry a full RFC 3339 date-time with seconds and an offset",
-        "client.auth": "HTTP Basic credentials are present and well formed",
+        "client.auth": "credentials of the spec's security scheme are present and well formed",
         "client.conflict_backoff": "after a 'still processing' answer the same request waits before a resend",
+        "client.poll_interval": "an asynchronous operation is not polled faster than the minimum interval",
+        "client.resubmit_running": "a batch is not sent again while the operation it started still runs",
     }
 )
 SERVER_RULES: MappingProxyType[str, str] = MappingProxyType(
@@ -34,7 +36,7 @@ class RequestSummary:
     method: str
     path: str
     query: str = ""
-    identity: str = ""  # the Basic-auth user name, '' when none could be read
+    identity: str = ""  # Basic user name or a digest of the key/token; '' when none could be read
     content_type: str = ""
     body_size: int = 0
     body_sha256: str = ""
@@ -55,7 +57,8 @@ class RequestSummary:
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule. `pointer` is where in the body (x-contract pointer syntax for batches) or None;
+    """One broken rule. `pointer` is where in the body (for a batch whose API locates errors by pointer,
+    that API's own pointer syntax; otherwise RFC 6901 into the request body) or None;
     `location` says which part of the request: body, query:NAME, header:NAME, path, method, response."""
 
     rule: str

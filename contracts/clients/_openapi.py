@@ -16,7 +16,9 @@ from openapi_core.validation.request.validators import V31RequestBodyValidator, 
 from openapi_core.validation.response.validators import V31ResponseValidator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from ._rules import Finding, body_pointer
+from contracts.contract import split_pointer
+
+from ._rules import Finding
 from ._spec import ClientSpec
 
 __all__ = ["SpecRequest", "SpecResponse", "SpecValidators"]
@@ -109,7 +111,7 @@ class SpecValidators:
             if where == "query":
                 rule = "client.query_params"
             elif where == "path":
-                rule = "client.id_string" if exc.name == "id" else "client.request_schema"
+                rule = "client.id_string"  # the path parameters of this family name stored items
             else:
                 rule = "client.request_schema"
             message = f"{where} parameter {exc.name!r}: {detail}"
@@ -133,19 +135,26 @@ class SpecValidators:
             kept.sort(key=_sort_key)
             first = kept[0]
             more = f" (and {len(kept) - 1} more problems)" if len(kept) > 1 else ""
-            pointer = body_pointer(self.spec, _error_path(first), batch=batch)
+            pointer = self.spec.body_pointer(tuple(_error_path(first)), batch=batch)
             return [Finding("client.request_schema", f"{first.message[:240]}{more}", pointer)]
         return []
 
-    @staticmethod
-    def _left_to_other_rules(error: SchemaError, batch: bool) -> bool:
-        path = list(error.absolute_path)
-        if not path and error.validator in ("minItems", "maxItems"):
+    def _left_to_other_rules(self, error: SchemaError, batch: bool) -> bool:
+        path = tuple(error.absolute_path)
+        items = self.spec.batch.items_tokens
+        if batch and tuple(map(str, path)) == items and error.validator in ("minItems", "maxItems"):
             return True  # client.batch_size
         if error.validator == "format" and error.validator_value == "date-time":
             return True  # client.timestamps
-        id_path = [path[0], "id"] if batch and path and isinstance(path[0], int) else ["id"]
-        return path == id_path  # client.id_string
+        explicit_id = self.spec.contract.key.explicit_id
+        if explicit_id is None:
+            return False
+        if batch:
+            located = self.spec.item_path(path)
+            if located is None:
+                return False
+            path = located[1]
+        return tuple(map(str, path)) == split_pointer(explicit_id)  # client.id_string
 
     def response_findings(self, request: SpecRequest, response: SpecResponse) -> list[Finding]:
         findings = []
@@ -155,7 +164,7 @@ class SpecValidators:
             schema_errors = sorted((e for e in errors if _is_schema_error(e)), key=_sort_key)
             if schema_errors:
                 first = _refine(schema_errors[0])
-                pointer = body_pointer(self.spec, _error_path(first), batch=False)
+                pointer = self.spec.body_pointer(tuple(_error_path(first)), batch=False)
                 more = f" (and {len(schema_errors) - 1} more problems)" if len(schema_errors) > 1 else ""
                 message = f"{response.status_code} response: {first.message[:240]}{more}"
                 findings.append(Finding("server.response_schema", message, pointer, "response"))

@@ -7,6 +7,8 @@ import asyncio
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
+from contracts.contract import ErrorRules
+
 from ._asgi import MAX_BODY_BYTES, BodyTooLarge, read_body_or_413, send_error
 from ._checker import ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
@@ -47,8 +49,16 @@ class ForwardingApp:
     """ASGI app that sends each request to `upstream` (same method, path, query, headers, body) and
     returns the upstream's status, headers and raw body bytes.  Upstream down → 502 in the error shape."""
 
-    def __init__(self, upstream: str, *, timeout: float = 30.0, rewrite_links: bool = True) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        timeout: float = 30.0,
+        rewrite_links: bool = True,
+        errors: ErrorRules | None = None,
+    ) -> None:
         self.upstream = httpx.URL(upstream.rstrip("/"))
+        self.errors = errors  # the contract's error envelope, for the proxy's own 413/502/504
         self.timeout = timeout
         self.rewrite_links = rewrite_links
         port = f":{self.upstream.port}" if self.upstream.port else ""
@@ -66,7 +76,7 @@ class ForwardingApp:
             return
         if scope["type"] != "http":
             return
-        content = await read_body_or_413(receive, send)
+        content = await read_body_or_413(receive, send, errors=self.errors)
         if content is None:
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
@@ -79,26 +89,21 @@ class ForwardingApp:
         try:
             response = await self._http().send(request, stream=True)
         except httpx.HTTPError as exc:
-            await send_error(
-                send,
-                502,
-                "Bad gateway",
-                f"upstream {self.upstream} did not answer: {type(exc).__name__}: {exc}",
-            )
+            detail = f"upstream {self.upstream} did not answer: {type(exc).__name__}: {exc}"
+            await send_error(send, 502, "Bad gateway", detail, self.errors)
             return
         try:
             body = await self._read_answer(response)
         except httpx.HTTPError as exc:
-            await send_error(
-                send, 502, "Bad gateway", f"upstream {self.upstream} broke off its answer: {exc}"
-            )
+            detail = f"upstream {self.upstream} broke off its answer: {exc}"
+            await send_error(send, 502, "Bad gateway", detail, self.errors)
             return
         except BodyTooLarge as exc:
-            await send_error(send, 502, "Bad gateway", f"upstream {self.upstream}: {exc}")
+            await send_error(send, 502, "Bad gateway", f"upstream {self.upstream}: {exc}", self.errors)
             return
         except TimeoutError:
             detail = f"upstream {self.upstream} did not complete its answer within {self.timeout:g} s"
-            await send_error(send, 504, "Gateway timeout", detail)
+            await send_error(send, 504, "Gateway timeout", detail, self.errors)
             return
         finally:
             await response.aclose()
@@ -158,8 +163,10 @@ def create_proxy_app(
     rewrite_links: bool = True,
 ) -> ClientCheckMiddleware:
     """The forwarding app wrapped in the client checks, with response validation switched on."""
+    checker = checker or ClientChecker()
+    errors = checker.contract.errors
     return ClientCheckMiddleware(
-        ForwardingApp(upstream, timeout=timeout, rewrite_links=rewrite_links),
+        ForwardingApp(upstream, timeout=timeout, rewrite_links=rewrite_links, errors=errors),
         store=store,
         checker=checker,
         options=CheckOptions(validate_responses=True, ignore_paths=(), report_dir=report_dir),

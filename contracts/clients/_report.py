@@ -43,14 +43,18 @@ class Report:
     violations: list[Violation]
     checked: int
     rules: tuple[str, ...] = field(default=tuple(CLIENT_RULES))
+    not_applicable: dict[str, str] = field(default_factory=dict)  # rule -> why the spec gives it nothing
+    spec: dict[str, str] = field(default_factory=dict)  # dialect, spec (file name), sha256
 
     def payload(self) -> dict[str, Any]:
         by_rule: dict[str, int] = defaultdict(int)
         for v in self.violations:
             by_rule[v.rule] += 1
         return {
+            "spec": dict(self.spec),
             "checked_requests": self.checked,
             "rules": list(self.rules),
+            "not_applicable": dict(sorted(self.not_applicable.items())),
             "count": len(self.violations),
             "by_rule": dict(sorted(by_rule.items())),
             "violations": [v.to_dict() for v in self.violations],
@@ -60,7 +64,9 @@ class Report:
     def from_payload(cls, data: dict[str, Any]) -> Report:
         violations = [Violation.from_dict(v) for v in data["violations"]]
         rules = tuple(str(r) for r in data.get("rules") or CLIENT_RULES)
-        return cls(violations, int(data.get("checked_requests", 0)), rules)
+        skipped = {str(k): str(v) for k, v in (data.get("not_applicable") or {}).items()}
+        spec = {str(k): str(v) for k, v in (data.get("spec") or {}).items()}
+        return cls(violations, int(data.get("checked_requests", 0)), rules, skipped, spec)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -80,23 +86,30 @@ def write_json(path: Path, report: Report) -> None:
 
 
 def write_junit(path: Path, report: Report) -> None:
-    """One <testcase> per rule that ran (and per other rule seen), failing when it has violations."""
+    """One <testcase> per rule that ran (and per other rule seen), failing when it has violations; a rule
+    the spec gives nothing to judge is a skipped case carrying the reason."""
     by_rule: dict[str, list[Violation]] = defaultdict(list)
     for v in report.violations:
         by_rule[v.rule].append(v)
-    rules = sorted(set(report.rules) | set(by_rule))
+    skipped = {r: why for r, why in report.not_applicable.items() if r not in by_rule}
+    rules = sorted(set(report.rules) | set(by_rule) | set(skipped))
     suite = ET.Element(
         "testsuite",
         name="client-conformance",
         tests=str(len(rules)),
         failures=str(sum(1 for r in rules if by_rule.get(r))),
         errors="0",
-        skipped="0",
+        skipped=str(len(skipped)),
     )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="checked_requests", value=str(report.checked))
+    for name, value in sorted(report.spec.items()):
+        ET.SubElement(props, "property", name=f"spec.{name}", value=value)
     for rule in rules:
         case = ET.SubElement(suite, "testcase", classname="orders_contract.clients", name=rule)
+        if rule in skipped:
+            ET.SubElement(case, "skipped", message=f"not applicable: {skipped[rule]}")
+            continue
         found = by_rule.get(rule, [])
         if found:
             failure = ET.SubElement(case, "failure", message=f"{len(found)} violation(s): {found[0].message}")
@@ -175,6 +188,10 @@ def write_reports(folder: Path, report: Report) -> tuple[Path, Path]:
 
 def render_table(console: Console, report: Report) -> None:
     violations, checked = report.violations, report.checked
+    if report.spec.get("dialect"):
+        console.print(f"spec: {report.spec.get('spec', '?')} ({report.spec['dialect']})", highlight=False)
+    for rule, why in sorted(report.not_applicable.items()):
+        console.print(f"not applicable: {rule} ({why})", highlight=False, markup=False)
     if not violations:
         console.print(f"[green]No violations[/green] in {checked} checked request(s).")
         return

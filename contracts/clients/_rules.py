@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections import Counter
 from typing import Any, NamedTuple
 
+from contracts.contract import MISSING, AuthRules, join_pointer, pointer_get, split_pointer
+
+from ._auth import credentials
 from ._spec import ClientSpec, Operation
 from ._timestamps import date_time_problem, iter_date_times
 
 __all__ = [
     "Finding",
-    "body_pointer",
     "check_auth",
     "check_batch_size",
     "check_body_presence",
@@ -23,7 +23,6 @@ __all__ = [
     "check_query_names",
     "check_timestamps",
     "is_json_content_type",
-    "parse_basic_auth",
 ]
 
 _BRACKETED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[(\d*)\]")
@@ -35,22 +34,6 @@ class Finding(NamedTuple):
     message: str
     pointer: str | None = None
     location: str = "body"
-
-
-def _escape(token: int | str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-def body_pointer(spec: ClientSpec, path: tuple[int | str, ...] | list[Any], *, batch: bool) -> str:
-    """Pointer in the x-contract syntax for a batch (`/data/attributes/[1]/order_items/0/quantity`,
-    the whole batch is `/data/attributes/`); a plain RFC 6901 pointer for any other body."""
-    parts = list(path)
-    if not batch:
-        return "".join(f"/{_escape(p)}" for p in parts)
-    if not parts or not isinstance(parts[0], int):
-        return spec.whole_batch_pointer
-    rest = "".join(f"/{_escape(p)}" for p in parts[1:])
-    return spec.pointer_template.format(index=parts[0], path=rest)
 
 
 def is_json_content_type(value: str) -> bool:
@@ -71,7 +54,7 @@ def check_known_operation(
             Finding(
                 "client.known_operation",
                 f"{method} {path} is outside the API base path {spec.base_path}; "
-                f"send requests to {spec.base_path}/orders...",
+                f"send requests below it (e.g. {spec.batch_url_path})",
                 location="path",
             )
         ]
@@ -140,15 +123,20 @@ def check_body_presence(
 
 
 def check_batch_size(spec: ClientSpec, data: Any) -> list[Finding]:
-    if not isinstance(data, list):
+    """client.batch_size: at least min_items items; at most max_items only when the contract sets one."""
+    items = spec.batch.items_of(data)
+    if items is None:
+        return []  # not the documented shape: the request schema rule says so
+    low, high = spec.min_items, spec.max_items
+    if len(items) >= low and (high is None or len(items) <= high):
         return []
-    if spec.min_items <= len(data) <= spec.max_items:
-        return []
-    if not data:
+    if not items:
         message = "empty batch: send nothing instead of an empty list"
+    elif len(items) < low:
+        message = f"batch of {len(items)} items; at least {low} per request"
     else:
-        message = f"batch of {len(data)} orders; at most {spec.max_items} per request (split it into chunks)"
-    return [Finding("client.batch_size", message, spec.whole_batch_pointer)]
+        message = f"batch of {len(items)} items; at most {high} per request (split it into chunks)"
+    return [Finding("client.batch_size", message, spec.whole_batch_pointer())]
 
 
 def _digits(value: str) -> str:
@@ -156,53 +144,74 @@ def _digits(value: str) -> str:
     return value.lstrip("0") or "0"
 
 
-def _id_problem(value: Any) -> str | None:
-    if isinstance(value, str) and _DIGITS.fullmatch(value):
+def _id_problem(value: Any, request_type: str, digits: bool) -> str | None:
+    if request_type == "integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+        return f"id must be sent as an integer, got {type(value).__name__} {value!r}"
+    if isinstance(value, str) and (_DIGITS.fullmatch(value) if digits else value):
         return None
+    example = '"669"' if digits else '"abc-1"'
     if isinstance(value, bool) or not isinstance(value, int | str):
-        return f'id must be a string of digits (e.g. "669"), got {type(value).__name__} {value!r}'
+        kind = "a string of digits" if digits else "a non-empty string"
+        return f"id must be {kind} (e.g. {example}), got {type(value).__name__} {value!r}"
     if isinstance(value, int):
         return f'id must be sent as a string ("{value}"), not as the integer {value}'
-    return f"id must be a string of digits, got {value!r}"
+    return f"id must be a string of digits, got {value!r}" if digits else "id must not be empty"
 
 
-def check_id_strings(spec: ClientSpec, data: Any, path_id: str | None = None) -> list[Finding]:
-    """Ids in bodies are strings of digits; a body id next to a path id must name the same order."""
+def _same_id(body_id: Any, path_id: str, digits: bool) -> bool:
+    if digits and isinstance(body_id, str) and path_id.isdigit():
+        return _digits(body_id) == _digits(path_id)
+    return str(body_id) == path_id
+
+
+def check_id_strings(
+    spec: ClientSpec, data: Any, *, batch: bool, path_id: str | None = None
+) -> list[Finding]:
+    """The contract's explicit id has its request type in bodies (digits when answers carry integers);
+    a body id next to a path id must name the same item. Not applicable without an explicit id."""
+    key = spec.contract.key
+    if key.explicit_id is None:
+        return []
+    id_tokens = split_pointer(key.explicit_id)
+    digits = key.request_id_type == "string" and key.response_id_type == "integer"
     findings = []
-    if isinstance(data, list):
-        for index, item in enumerate(data):
-            if isinstance(item, dict) and "id" in item:
-                problem = _id_problem(item["id"])
-                if problem:
-                    findings.append(
-                        Finding("client.id_string", problem, body_pointer(spec, (index, "id"), batch=True))
-                    )
-    elif isinstance(data, dict) and "id" in data:
-        problem = _id_problem(data["id"])
-        if problem:
-            findings.append(Finding("client.id_string", problem, "/id"))
-        elif path_id is not None and path_id.isdigit() and _digits(data["id"]) != _digits(path_id):
-            message = (
-                f"body id {data['id']!r} differs from the order in the path ({path_id}); ids cannot retarget"
-            )
-            findings.append(Finding("client.id_string", message, "/id"))
-    return findings
+    if batch:
+        for index, item in enumerate(spec.batch.items_of(data) or []):
+            value = pointer_get(item, id_tokens, MISSING)
+            problem = None if value is MISSING else _id_problem(value, key.request_id_type, digits)
+            if problem:
+                where = spec.body_pointer((*spec.batch.items_tokens, index, *id_tokens), batch=True)
+                findings.append(Finding("client.id_string", problem, where))
+        return findings
+    value = pointer_get(data, id_tokens, MISSING)
+    if value is MISSING:
+        return []
+    problem = _id_problem(value, key.request_id_type, digits)
+    if problem:
+        return [Finding("client.id_string", problem, join_pointer(id_tokens))]
+    if path_id is not None and not _same_id(value, path_id, digits):
+        message = f"body id {value!r} differs from the item in the path ({path_id}); ids cannot retarget"
+        return [Finding("client.id_string", message, join_pointer(id_tokens))]
+    return []
 
 
-def check_timestamps(spec: ClientSpec, schema: dict[str, Any] | None, data: Any) -> list[Finding]:
+def check_timestamps(
+    spec: ClientSpec, schema: dict[str, Any] | None, data: Any, *, batch: bool
+) -> list[Finding]:
     if schema is None:
         return []
-    batch = schema.get("type") == "array"
     findings = []
     for path, value in iter_date_times(spec.resolve, schema, data):
         problem = date_time_problem(value)
         if problem:
-            findings.append(Finding("client.timestamps", problem, body_pointer(spec, path, batch=batch)))
+            findings.append(Finding("client.timestamps", problem, spec.body_pointer(path, batch=batch)))
     return findings
 
 
 def check_query_names(spec: ClientSpec, op: Operation, pairs: list[tuple[str, str]]) -> list[Finding]:
-    """Unknown query parameters (e.g. `integration[0]`) and documented ones given more than once."""
+    """Unknown query parameters (e.g. `status[0]`) and documented ones given more than once."""
     known = spec.parameters(op, "query")
     findings = []
     counts = Counter(name for name, _ in pairs)
@@ -229,31 +238,10 @@ def check_query_names(spec: ClientSpec, op: Operation, pairs: list[tuple[str, st
     return findings
 
 
-def parse_basic_auth(value: str | None) -> tuple[str | None, str | None]:
-    """(user name, problem). The user name is None when it could not be read."""
-    if not value:
-        return (
-            None,
-            "no Authorization header; send HTTP Basic credentials (API key as user, secret as password)",
-        )
-    scheme, _, token = value.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None, f"Authorization scheme {scheme!r}; the spec uses HTTP Basic"
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None, "Basic credentials are not valid base64 of 'user:password'"
-    user, colon, password = decoded.partition(":")
-    if not colon:
-        return None, "Basic credentials lack the ':' between user name and password"
-    if not user or not password:
-        return user or None, "Basic credentials have an empty user name or password"
-    return user, None
-
-
-def check_auth(header: str | None) -> list[Finding]:
-    _, problem = parse_basic_auth(header)
-    return [Finding("client.auth", problem, location="header:authorization")] if problem else []
+def check_auth(auth: AuthRules, header: str | None) -> list[Finding]:
+    """client.auth: credentials in the spec's security scheme, present and well formed."""
+    _, problem = credentials(auth, header)
+    return [Finding("client.auth", problem, location=f"header:{auth.header.lower()}")] if problem else []
 
 
 def check_conflict_backoff(last_conflict: float | None, now: float, min_delay: float) -> list[Finding]:

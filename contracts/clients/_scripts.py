@@ -10,17 +10,17 @@ __all__ = [
     "ANSWERS",
     "MAX_COUNT",
     "MAX_DELAY_S",
+    "NO_CONFLICT",
     "Script",
     "ScriptError",
-    "conflict_body",
     "parse_script_flag",
     "script_from_json",
-    "server_error_body",
 ]
 
 ANSWERS = ("conflict", "server_error", "delay")
 MAX_DELAY_S = 30.0
 MAX_COUNT = 10_000
+NO_CONFLICT = "the spec documents no conflict answer, so there is none to script; use server_error or delay"
 _METHODS = {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"}
 _FLAG = re.compile(
     r"(?P<answer>[a-z_]+)(?::(?P<count>\d+))?(?::(?P<delay>\d+(?:\.\d+)?))?(?:@(?P<method>[A-Za-z]+)?(?P<path>/\S*)?)?"
@@ -77,9 +77,12 @@ class Script:
         return data
 
 
-def parse_script_flag(text: str, *, default_conflict_path: str = "/api/v3/orders") -> Script:
-    """`ANSWER[:COUNT[:DELAY_S]][@[METHOD]/PATH]`, e.g. `conflict:2`, `server_error:1@GET/api/v3/orders`,
-    `delay:3:1.5`.  A conflict matches POST on the batch endpoint unless told otherwise."""
+def parse_script_flag(
+    text: str, *, default_conflict: tuple[str, str] | None = None, conflicts: bool = True
+) -> Script:
+    """`ANSWER[:COUNT[:DELAY_S]][@[METHOD]/PATH]`, e.g. `conflict:2`, `server_error:1@GET/v1/items`,
+    `delay:3:1.5`.  A conflict matches ``default_conflict`` (method, path: the batch endpoint) unless told
+    otherwise; ``conflicts=False`` (the spec documents no conflict answer) refuses conflict scripts."""
     match = _FLAG.fullmatch(text.strip())
     if not match:
         raise ScriptError(
@@ -88,8 +91,10 @@ def parse_script_flag(text: str, *, default_conflict_path: str = "/api/v3/orders
     answer = match.group("answer")
     method = match.group("method").upper() if match.group("method") else None
     path = match.group("path")
-    if answer == "conflict" and method is None and path is None:
-        method, path = "POST", default_conflict_path
+    if answer == "conflict" and not conflicts:
+        raise ScriptError(NO_CONFLICT)
+    if answer == "conflict" and method is None and path is None and default_conflict is not None:
+        method, path = default_conflict
     return Script(
         answer=answer,
         count=int(match.group("count") or 1),
@@ -108,7 +113,7 @@ def _number(data: dict[str, Any], key: str, default: float) -> float:
 
 def script_from_json(data: Any) -> Script:
     """The body of `POST /_contract/script`:
-    {"match": {"method": "POST", "path": "/api/v3/orders"}, "answer": "conflict", "count": 2, "delay_s": 0}"""
+    {"match": {"method": "POST", "path": "/v1/items"}, "answer": "conflict", "count": 2, "delay_s": 0}"""
     if not isinstance(data, dict):
         raise ScriptError("expected a JSON object with 'answer' (and 'match', 'count', 'delay_s', 'status')")
     match = data.get("match", {})
@@ -132,29 +137,3 @@ def script_from_json(data: Any) -> Script:
         delay_s=_number(data, "delay_s", 0.0),
         status=int(_number(data, "status", 500)),
     )
-
-
-def conflict_body(conflict: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """The documented 'still processing' answer, from the x-contract `conflict` block."""
-    status = int(conflict.get("status", 400))
-    item: dict[str, Any] = {
-        "status": str(status),
-        "code": str(conflict.get("code", "invalid")),
-        "detail": str(
-            conflict.get(
-                "detail", "We are still processing a previous request. Please try again in a moment."
-            )
-        ),
-        "source": {"pointer": str(conflict.get("pointer", "/data"))},
-    }
-    return status, {"errors": [item]}
-
-
-def server_error_body(status: int) -> dict[str, Any]:
-    item = {
-        "status": str(status),
-        "code": "invalid",
-        "title": "Internal server error" if status == 500 else "Service unavailable",
-        "detail": "Scripted server error (orders-contract client check); retry later.",
-    }
-    return {"errors": [item]}

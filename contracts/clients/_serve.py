@@ -17,11 +17,11 @@ from starlette.types import ASGIApp
 
 from ._checker import DEFAULT_MIN_RETRY_DELAY, ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
-from ._model import CLIENT_RULES, RULES
+from ._model import SERVER_RULES
+from ._operations import DEFAULT_MIN_POLL_INTERVAL
 from ._proxy import create_proxy_app
 from ._report import Report, write_reports
 from ._scripts import Script, ScriptError, parse_script_flag
-from ._spec import load_client_spec
 from ._store import CheckStore
 
 if TYPE_CHECKING:
@@ -41,14 +41,18 @@ CHECKS_ENV = "ORDERS_CONTRACT_CLIENT_CHECKS"
 
 @dataclass(frozen=True)
 class CheckConfig:
-    """Where the checks keep their state, and the back-off the conflict rule expects."""
+    """Which spec the checks judge by, where they keep their state, and the timings the stateful rules
+    expect (back-off after a conflict, minimum interval between polls of one operation)."""
 
     store_path: str
     min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY
-    spec_path: str | None = None  # None: the project's spec
+    spec: str | None = None  # a spec file or a packaged spec's name; None: the default spec
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL
 
     def checker(self) -> ClientChecker:
-        return ClientChecker(load_client_spec(self.spec_path), min_retry_delay=self.min_retry_delay)
+        return ClientChecker(
+            self.spec, min_retry_delay=self.min_retry_delay, min_poll_interval=self.min_poll_interval
+        )
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -58,10 +62,14 @@ class CheckConfig:
         return cls(**json.loads(text))
 
 
-def parse_scripts(flags: Sequence[str]) -> list[Script]:
-    """Read every `--script` flag; on a bad one print one line saying how to write it and exit 2."""
+def parse_scripts(flags: Sequence[str], checker: ClientChecker) -> list[Script]:
+    """Read every `--script` flag (a conflict matches the spec's batch endpoint unless told otherwise); on
+    a bad one print one line saying how to write it and exit 2."""
+    spec = checker.spec
+    batch = (spec.batch_operation.method, spec.batch_url_path)
+    conflicts = checker.contract.conflict is not None
     try:
-        return [parse_script_flag(flag) for flag in flags]
+        return [parse_script_flag(flag, default_conflict=batch, conflicts=conflicts) for flag in flags]
     except ScriptError as exc:
         print(f"error: --script: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -77,10 +85,17 @@ def fresh_store(config: CheckConfig, scripts: Sequence[Script]) -> CheckStore:
     return store
 
 
-def wrap(app: ASGIApp, config: CheckConfig, store: CheckStore | None = None) -> ClientCheckMiddleware:
-    checker = config.checker()
+def wrap(
+    app: ASGIApp,
+    config: CheckConfig,
+    store: CheckStore | None = None,
+    checker: ClientChecker | None = None,
+) -> ClientCheckMiddleware:
     return ClientCheckMiddleware(
-        app, store=store or CheckStore(config.store_path), checker=checker, options=CheckOptions()
+        app,
+        store=store or CheckStore(config.store_path),
+        checker=checker or config.checker(),
+        options=CheckOptions(),
     )
 
 
@@ -110,8 +125,12 @@ def _signals_end_the_run() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _finish(store: CheckStore, report_dir: str | None, rules: tuple[str, ...]) -> None:
-    report = Report(store.violations(), store.checked_requests(), rules)
+def _finish(
+    store: CheckStore, report_dir: str | None, checker: ClientChecker, *, responses: bool = False
+) -> None:
+    rules = (*checker.rules, *SERVER_RULES) if responses else checker.rules
+    violations, checked = store.violations(), store.checked_requests()
+    report = Report(violations, checked, rules, checker.not_applicable, checker.spec_info)
     print(f"client checks: {len(report.violations)} violation(s) in {report.checked} checked request(s)")
     if report_dir:
         json_path, junit_path = write_reports(Path(report_dir), report)
@@ -134,7 +153,8 @@ def serve_with_checks(
     config = CheckConfig(
         store_path or _default_store_path(settings.db_path), min_retry_delay, settings.spec_path
     )
-    store = fresh_store(config, parse_scripts(scripts))
+    checker = config.checker()
+    store = fresh_store(config, parse_scripts(scripts, checker))
     prepare_database(settings)
     common = uvicorn_options(settings)
     print(
@@ -146,7 +166,7 @@ def serve_with_checks(
     try:
         with _signals_end_the_run():
             if settings.workers == 1:
-                uvicorn.run(wrap(create_app(settings), config, store), **common)
+                uvicorn.run(wrap(create_app(settings), config, store, checker), **common)
             else:
                 import orjson
 
@@ -155,7 +175,7 @@ def serve_with_checks(
                 factory = "contracts.clients._serve:checked_app_from_env"
                 uvicorn.run(factory, factory=True, workers=settings.workers, **common)
     finally:
-        _finish(store, report_dir, tuple(CLIENT_RULES))
+        _finish(store, report_dir, checker)
 
 
 def run_proxy(
@@ -168,10 +188,15 @@ def run_proxy(
     store_path: str = str(Path(".orders-contract") / "proxy-checks.sqlite3"),
     min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY,
     log_level: str = "warning",
+    spec: str | None = None,
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL,
 ) -> None:
-    config = CheckConfig(store_path, min_retry_delay)
-    store = fresh_store(config, parse_scripts(scripts))
-    app = create_proxy_app(upstream, store=store, checker=config.checker())
+    """`orders-contract proxy`: forward to ``upstream`` behind the checks of ``spec``; on shutdown the
+    totals are printed and, with ``report_dir``, the reports are written."""
+    config = CheckConfig(store_path, min_retry_delay, spec, min_poll_interval)
+    checker = config.checker()
+    store = fresh_store(config, parse_scripts(scripts, checker))
+    app = create_proxy_app(upstream, store=store, checker=checker)
     print(f"proxy http://{host}:{port} -> {upstream} (checks: http://{host}:{port}/_contract/violations)")
     sys.stdout.flush()
     try:
@@ -180,4 +205,4 @@ def run_proxy(
                 app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=5
             )
     finally:
-        _finish(store, report_dir, tuple(RULES))
+        _finish(store, report_dir, checker, responses=True)

@@ -1,21 +1,36 @@
-"""What the client checks need from the spec: the OpenAPI object, operations, x-contract values."""
+"""What the client checks need from a spec: its ``Contract``, the OpenAPI object and matchable operations.
+
+The contract (batch shape and limits, error locations, auth scheme, conflict answer, asynchronous
+operations) comes from :mod:`contracts.contract` — this module never reads ``x-contract`` itself.
+openapi-core validates requests and answers against the same document.
+"""
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from openapi_core import OpenAPI
 
-__all__ = ["DEFAULT_SPEC_PATH", "ClientSpec", "Operation", "build_client_spec", "load_client_spec"]
+from contracts.contract import (
+    BatchRules,
+    Conflict,
+    Contract,
+    ErrorRules,
+    join_pointer,
+    load_contract,
+    split_pointer,
+)
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "sendcloud-orders-v3.yaml"
+__all__ = ["ClientSpec", "Operation", "build_client_spec", "client_spec_for", "load_client_spec"]
+
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+BodyPath = tuple[int | str, ...]
 
 
 @dataclass(frozen=True)
@@ -28,22 +43,54 @@ class Operation:
     pattern: re.Pattern[str]
     node: dict[str, Any]
     path_item: dict[str, Any]
+    role: str | None = None  # the role the contract binds this operation to (batch_write, ...), if any
 
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """The loaded spec plus the few facts the client rules use (batch limits, conflict answer, ...)."""
+    """The loaded spec: its contract, openapi-core's view of it, and its operations ready to match."""
 
+    contract: Contract
     document: dict[str, Any]
     api: OpenAPI
     operations: tuple[Operation, ...]
-    base_path: str  # path part of the local server URL, e.g. /api/v3
+    base_path: str  # path part of the local server URL ("" when the paths start at the root)
     host_url: str  # scheme + host of the local server with its default port
-    min_items: int
-    max_items: int
-    conflict: dict[str, Any]
-    pointer_template: str
-    whole_batch_pointer: str
+
+    @property
+    def batch(self) -> BatchRules:
+        return self.contract.batch
+
+    @property
+    def errors(self) -> ErrorRules:
+        return self.contract.errors
+
+    @property
+    def conflict(self) -> Conflict | None:
+        """The documented 'still processing' answer; None when the API documents none."""
+        return self.contract.conflict
+
+    @property
+    def min_items(self) -> int:
+        return self.contract.batch.min_items
+
+    @property
+    def max_items(self) -> int | None:
+        return self.contract.batch.max_items
+
+    def by_role(self, role: str) -> Operation | None:
+        return next((op for op in self.operations if op.role == role), None)
+
+    @property
+    def batch_operation(self) -> Operation:
+        found = self.by_role("batch_write")
+        assert found is not None  # a Contract always binds batch_write
+        return found
+
+    @property
+    def batch_url_path(self) -> str:
+        """Where batches are sent, below the server's origin (base path included)."""
+        return self.base_path + self.batch_operation.template
 
     def resolve(self, node: Any) -> Any:
         """Follow local `$ref`s until a node without one is reached (bounded to 32 hops)."""
@@ -51,8 +98,8 @@ class ClientSpec:
             if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
                 return node
             target: Any = self.document
-            for token in node["$ref"].lstrip("#").split("/")[1:]:
-                target = target[token.replace("~1", "/").replace("~0", "~")]
+            for token in split_pointer(node["$ref"]):
+                target = target[token]
             node = target
         raise ValueError("reference chain longer than 32 hops")
 
@@ -61,6 +108,12 @@ class ClientSpec:
         same_path = [op for op in self.operations if op.pattern.fullmatch(spec_path)]
         found = next((op for op in same_path if op.method == method.upper()), None)
         return found, same_path
+
+    @staticmethod
+    def path_values(op: Operation, spec_path: str) -> list[str]:
+        """The values of the path parameters of ``op`` in ``spec_path``, in template order."""
+        found = op.pattern.fullmatch(spec_path)
+        return list(found.groupdict().values()) if found else []
 
     def parameters(self, op: Operation, where: str) -> dict[str, dict[str, Any]]:
         """Resolved parameters of an operation located `where` (query/header/path), by name."""
@@ -79,6 +132,38 @@ class ClientSpec:
         schema = self.resolve(media["schema"])
         return schema if isinstance(schema, dict) else None
 
+    def item_path(self, path: BodyPath) -> tuple[int, BodyPath] | None:
+        """``(index, path inside the item)`` when ``path`` (inside a batch body) lies in one item."""
+        tokens = self.batch.items_tokens
+        if len(path) <= len(tokens) or tuple(str(p) for p in path[: len(tokens)]) != tokens:
+            return None
+        index = path[len(tokens)]
+        return (index, path[len(tokens) + 1 :]) if isinstance(index, int) else None
+
+    def whole_batch_pointer(self) -> str:
+        """How a problem with the batch as a whole is located: the API's own whole-batch pointer when its
+        errors are located by pointer, else the RFC 6901 pointer of the list in the request body."""
+        errors = self.errors
+        if errors.style == "pointer" and errors.whole_batch is not None:
+            return errors.whole_batch
+        return self.batch.items
+
+    def body_pointer(self, path: BodyPath, *, batch: bool) -> str:
+        """Where ``path`` of a request body is. In a batch body: the way the API's own errors point (e.g.
+        ``/body/[1]/items/0``) when it locates them by pointer; otherwise (message
+        prefixes, index members, any other body) a plain RFC 6901 pointer into the request body."""
+        if not batch:
+            return join_pointer(path)
+        located = self.item_path(path)
+        if located is None:
+            tokens = self.batch.items_tokens
+            if tuple(str(p) for p in path) == tokens[: len(path)]:  # the list, or what should hold it
+                return self.whole_batch_pointer()
+            return join_pointer(path)
+        if self.errors.style == "pointer" and self.errors.template is not None:
+            return self.errors.locate(*located)
+        return join_pointer(path)
+
 
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
@@ -86,50 +171,66 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
-def _local_server(document: dict[str, Any]) -> tuple[str, str]:
-    servers = document.get("servers") or [{"url": "http://127.0.0.1:8000"}]
-    chosen = next((s for s in servers if "127.0.0.1" in s["url"] or "localhost" in s["url"]), servers[0])
-    url: str = chosen["url"]
-    for name, var in (chosen.get("variables") or {}).items():
-        url = url.replace("{" + name + "}", str(var.get("default", "")))
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+def _local_host(document: Mapping[str, Any], base_path: str) -> str:
+    """Scheme + host of the server whose path is ``base_path`` (a local one first), variables filled."""
+    servers = [s for s in document.get("servers") or [] if isinstance(s, Mapping) and "url" in s]
+    urls = []
+    for server in servers:
+        url = str(server["url"])
+        for name, var in (server.get("variables") or {}).items():
+            url = url.replace("{" + name + "}", str(var.get("default", "")))
+        urls.append(url)
+    local = [u for u in urls if urlsplit(u).hostname in {"127.0.0.1", "localhost"}]
+    chosen = next((u for u in [*local, *urls] if urlsplit(u).path.rstrip("/") == base_path), None)
+    if chosen is None:
+        return "http://127.0.0.1:8000"
+    parts = urlsplit(chosen)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
-def build_client_spec(document: dict[str, Any]) -> ClientSpec:
+def build_client_spec(contract: Contract) -> ClientSpec:
+    document = dict(contract.document)
+    roles = {bound.operation_id: role for role, bound in contract.operations.items()}
     operations = []
     for template, item in sorted((document.get("paths") or {}).items()):
         for method in _METHODS:
             if method in item:
                 node = item[method]
                 op_id = str(node.get("operationId", f"{method} {template}"))
-                operations.append(Operation(method.upper(), template, op_id, _pattern(template), node, item))
-    contract: dict[str, Any] = {}
-    for op in operations:
-        contract = op.node.get("x-contract") or contract
-    batch = contract.get("batch", {})
-    pointers = contract.get("error_pointer", {})
-    host_url, base_path = _local_server(document)
+                pattern = _pattern(template)
+                operations.append(
+                    Operation(method.upper(), template, op_id, pattern, node, item, roles.get(op_id))
+                )
     return ClientSpec(
+        contract=contract,
         document=document,
         api=OpenAPI.from_dict(document),
         operations=tuple(operations),
-        base_path=base_path,
-        host_url=host_url,
-        min_items=int(batch.get("min_items", 1)),
-        max_items=int(batch.get("max_items", 100)),
-        conflict=dict(contract.get("conflict", {})),
-        pointer_template=str(pointers.get("template", "/data/attributes/[{index}]{path}")),
-        whole_batch_pointer=str(pointers.get("whole_batch", "/data/attributes/")),
+        base_path=contract.base_path,
+        host_url=_local_host(document, contract.base_path),
     )
 
 
-@functools.lru_cache(maxsize=4)
-def load_client_spec(path: str | None = None) -> ClientSpec:
-    """Load (once per process) the spec file at `path`, by default the project's own spec."""
-    spec_path = Path(path) if path else DEFAULT_SPEC_PATH
-    with spec_path.open("rb") as handle:
-        document = yaml.safe_load(handle)
-    if not isinstance(document, dict):
-        raise ValueError(f"{spec_path}: not an OpenAPI document (top level is not a mapping)")
-    return build_client_spec(document)
+_BUILT: dict[tuple[str, str], ClientSpec] = {}
+_BUILT_LOCK = threading.Lock()
+
+
+def client_spec_for(contract: Contract) -> ClientSpec:
+    """The checks' view of ``contract`` (built once per spec content: openapi-core's setup is slow)."""
+    key = (contract.spec_name, contract.spec_sha256)
+    with _BUILT_LOCK:
+        found = _BUILT.get(key)
+    if found is not None:
+        return found
+    built = build_client_spec(contract)
+    with _BUILT_LOCK:
+        if len(_BUILT) >= 8:
+            _BUILT.pop(next(iter(_BUILT)))
+        return _BUILT.setdefault(key, built)
+
+
+def load_client_spec(source: str | Path | Contract | None = None) -> ClientSpec:
+    """The checks' view of a spec file, a packaged spec's name, a loaded ``Contract`` or (None) the
+    default spec. ``contracts.contract.ContractError`` (one line) when it cannot be read."""
+    contract = source if isinstance(source, Contract) else load_contract(source)
+    return client_spec_for(contract)

@@ -1,4 +1,5 @@
-"""Where the checks keep state: violations, scripted answers and recent conflicts, in one SQLite file.
+"""Where the checks keep state: violations, scripted answers, recent conflicts and the asynchronous
+operations clients started and polled, in one SQLite file.
 
 One small file shared by every worker process (WAL mode, a busy timeout, `BEGIN IMMEDIATE` where a
 count is taken), or `:memory:` for a single process.  Each process opens its own connection lazily."""
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ._model import Violation
+from ._operations import SeenOperation
 from ._scripts import Script
 
 __all__ = ["CheckStore"]
@@ -35,6 +37,15 @@ CREATE TABLE IF NOT EXISTS conflicts (
     key TEXT PRIMARY KEY,
     answered_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS operations (
+    key TEXT PRIMARY KEY,
+    operation_id TEXT NOT NULL,
+    batch_key TEXT,
+    status TEXT,
+    accepted_at REAL,
+    polled_at REAL
+);
+CREATE INDEX IF NOT EXISTS operations_by_batch ON operations (batch_key, accepted_at);
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     checked INTEGER NOT NULL
@@ -103,10 +114,12 @@ class CheckStore:
         return int(row[0]) if row else 0
 
     def clear(self) -> int:
-        """Forget violations, conflicts and the request count (scripts stay); returns violations removed."""
+        """Forget violations, conflicts, operations and the request count (scripts stay); returns the
+        number of violations removed."""
         with self._tx(immediate=True) as conn:
             removed = conn.execute("DELETE FROM violations").rowcount
             conn.execute("DELETE FROM conflicts")
+            conn.execute("DELETE FROM operations")
             conn.execute("UPDATE requests SET checked = 0 WHERE id = 1")
         return int(removed)
 
@@ -124,6 +137,49 @@ class CheckStore:
         with self._tx() as conn:
             row = conn.execute("SELECT answered_at FROM conflicts WHERE key = ?", (key,)).fetchone()
         return float(row[0]) if row else None
+
+    # --- asynchronous operations (client.poll_interval, client.resubmit_running) ---------------------
+
+    def record_accepted(
+        self, batch_key: str, key: str, operation_id: str, status: str | None, when: float | None = None
+    ) -> None:
+        """A batch (``batch_key``) was answered with operation ``key`` in ``status``."""
+        with self._tx(immediate=True) as conn:
+            conn.execute(
+                "INSERT INTO operations (key, operation_id, batch_key, status, accepted_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET batch_key = excluded.batch_key, "
+                "status = excluded.status, accepted_at = excluded.accepted_at",
+                (key, operation_id, batch_key, status, time.time() if when is None else when),
+            )
+
+    def record_poll(self, key: str, operation_id: str, when: float | None = None) -> None:
+        """Operation ``key`` was polled (at request time, whatever the answer)."""
+        with self._tx(immediate=True) as conn:
+            conn.execute(
+                "INSERT INTO operations (key, operation_id, polled_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET polled_at = excluded.polled_at",
+                (key, operation_id, time.time() if when is None else when),
+            )
+
+    def record_status(self, key: str, status: str) -> None:
+        """A status answer reported ``status`` for operation ``key``."""
+        with self._tx(immediate=True) as conn:
+            conn.execute("UPDATE operations SET status = ? WHERE key = ?", (status, key))
+
+    def last_poll(self, key: str) -> float | None:
+        with self._tx() as conn:
+            row = conn.execute("SELECT polled_at FROM operations WHERE key = ?", (key,)).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    def operation_of_batch(self, batch_key: str) -> SeenOperation | None:
+        """The latest operation the same batch started, as last seen."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT operation_id, status, accepted_at FROM operations WHERE batch_key = ? "
+                "ORDER BY accepted_at DESC LIMIT 1",
+                (batch_key,),
+            ).fetchone()
+        return None if row is None else SeenOperation(str(row[0]), row[1], float(row[2]))
 
     # --- scripted answers ---------------------------------------------------------------------------
 

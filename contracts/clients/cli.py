@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from ._operations import DEFAULT_MIN_POLL_INTERVAL
+
+if TYPE_CHECKING:
+    from contracts.contract import Contract
+
 __all__ = ["register", "register_clients"]
 
 clients_app = typer.Typer(help="Check that API clients send what the spec expects.", no_args_is_help=True)
+
+
+SpecOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Spec file or packaged spec name (e.g. karrio-batch-orders); default: the default spec."
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _contract_of(spec: str | None) -> Contract:
+    from contracts.contract import ContractError, load_contract
+
+    try:
+        return load_contract(spec)
+    except ContractError as exc:
+        raise _fail(str(exc)) from None
 
 
 @clients_app.command("report")
@@ -23,15 +50,25 @@ def report_command(
     report_html: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report here (one file, works offline).")
     ] = None,
+    spec: Annotated[
+        str | None,
+        typer.Option(help="Make sure the checks judge by this spec (file or packaged name); exit 2 if not."),
+    ] = None,
 ) -> None:
     """Print what the checks recorded; exit 1 when there are violations, 0 when none, 2 when unreachable."""
     from ._report import ReportUnavailable, fetch_report, render_table, write_html, write_json, write_junit
 
+    expected = _contract_of(spec) if spec is not None else None
     try:
         report = fetch_report(server)
     except ReportUnavailable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise _fail(str(exc)) from None
+    if expected is not None and report.spec.get("sha256") != expected.spec_sha256:
+        judged = report.spec.get("spec", "an unnamed spec")
+        raise _fail(
+            f"the checks at {server} judge by {judged}, not {expected.spec_name}; "
+            f"start them with --spec {spec} or leave out --spec"
+        )
     console = Console()
     if not console.is_terminal:  # CI logs: do not fold rule ids and messages at 80 columns
         console = Console(width=200)
@@ -64,11 +101,18 @@ def proxy_command(
         ".orders-contract/proxy-checks.sqlite3"
     ),
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    spec: SpecOption = None,
+    min_poll_interval: Annotated[
+        float,
+        typer.Option(help="Asynchronous APIs: fewest seconds between two polls of one operation."),
+    ] = DEFAULT_MIN_POLL_INTERVAL,
 ) -> None:
     """Forward a client's traffic unchanged to UPSTREAM, checking requests and the upstream's answers."""
     if not upstream.startswith(("http://", "https://")):
-        typer.echo(f"error: --upstream {upstream!r} must be an http:// or https:// URL", err=True)
-        raise typer.Exit(2)
+        raise _fail(f"--upstream {upstream!r} must be an http:// or https:// URL")
+    if not 0 <= min_poll_interval <= 3600:
+        raise _fail(f"--min-poll-interval must be between 0 and 3600 seconds, got {min_poll_interval:g}")
+    _contract_of(spec)  # a bad spec: one line now rather than a traceback from the server
     from ._serve import run_proxy
 
     run_proxy(
@@ -79,6 +123,8 @@ def proxy_command(
         report_dir=str(report_dir) if report_dir else None,
         store_path=str(store),
         log_level=log_level,
+        spec=spec,
+        min_poll_interval=min_poll_interval,
     )
 
 

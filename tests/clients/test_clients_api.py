@@ -15,7 +15,7 @@ def test_all_names_exist_and_are_public() -> None:
 
 def test_rule_ids_are_namespaced_and_described() -> None:
     assert set(RULES) == set(CLIENT_RULES) | set(SERVER_RULES)
-    assert len(CLIENT_RULES) == 9
+    assert len(CLIENT_RULES) == 11
     assert all(rule.startswith("client.") for rule in CLIENT_RULES)
     assert all(rule.startswith("server.") for rule in SERVER_RULES)
     assert all(description for description in RULES.values())

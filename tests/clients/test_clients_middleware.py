@@ -150,9 +150,15 @@ async def test_a_failing_check_store_does_not_break_the_traffic(
     assert created.status_code == 201 and created.json()["data"][0]["order_id"] == order(0)["order_id"]
 
 
+def _conflict_detail() -> str:
+    conflict = ClientChecker().spec.conflict
+    assert conflict is not None
+    return conflict.detail
+
+
 async def test_a_conflict_from_the_app_itself_counts_for_backoff(store: CheckStore, tmp_path: Path) -> None:
     conflict_body = json.dumps(
-        {"errors": [{"status": "400", "code": "invalid", "detail": ClientChecker().spec.conflict["detail"]}]}
+        {"errors": [{"status": "400", "code": "invalid", "detail": _conflict_detail()}]}
     ).encode()
 
     async def busy_app(scope: dict[str, object], receive: object, send: object) -> None:
