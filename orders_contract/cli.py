@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from codegen.cli import register as register_codegen
+from contracts.clients import serve_with_checks
 from contracts.clients.cli import register_clients
 from contracts.runner.cli import register as register_runner
 from contracts.server.cli import register as register_server
@@ -16,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 register_codegen(app)
-register_server(app)
+register_server(app, check_clients=serve_with_checks)
 register_clients(app)
 register_runner(app)
 

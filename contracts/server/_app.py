@@ -1,4 +1,5 @@
-"""The Starlette application: routes under ``/api/v3``, JSON errors everywhere, ``GET /health``."""
+"""The Starlette application: one route per operation the contract binds (``base_path`` + the operation's
+path), the contract's error shape everywhere, ``GET /health``."""
 
 from __future__ import annotations
 
@@ -12,29 +13,32 @@ import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ._contract import load_contract
-from ._documents import order_json
+from contracts.contract import load_contract
+
 from ._errors import ApiError, ErrorItem, error_response
-from ._http import authenticate, check_partner, read_json
-from ._listing import list_orders
+from ._faults import check_faults
+from ._http import LargeBodyFault, authenticate, check_tenant_headers, read_json
+from ._listing import list_items
+from ._operations import OperationWorker, create_operation, get_operation, list_operations
 from ._settings import Account, ServerSettings
-from ._single import delete_order, get_order, parse_order_pk, patch_order
+from ._single import delete_item, get_item, parse_pk, patch_item
 from ._state import ServerState
 from ._storage import Store
-from ._upsert import upsert_batch
-from ._validation import load_models
+from ._upsert import conflict_error, upsert_batch
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("contracts.server")
 Handler = Callable[[ServerState, Account, Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+_JSON = "application/json"
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
+    return Response(orjson.dumps(data), status_code=status, media_type=_JSON, headers=headers)
 
 
 def _state(request: Request) -> ServerState:
@@ -42,72 +46,88 @@ def _state(request: Request) -> ServerState:
     return state
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
 def _api(handler: Handler) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         state = _state(request)
+        without_array = state.fault("errors_without_array")
         try:
             account = authenticate(state, request)
-            check_partner(state, request, account)
+            check_tenant_headers(state, request, account)
             return await handler(state, account, request)
         except ApiError as error:
-            return error_response(error, without_array=state.fault("errors_without_array"))
+            return error_response(error, state.shape, without_array=without_array)
         except ClientDisconnect:
             log.info("client went away during %s %s", request.method, request.url.path)
             return Response(status_code=400)
+        except LargeBodyFault:
+            return HTMLResponse("<html><body><h1>500 Internal Server Error</h1></body></html>", 500)
         except Exception as exc:
-            without_array = state.fault("errors_without_array")
             if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
                 # Another worker held the write lock longer than busy_timeout: retryable, like a conflict.
                 log.warning("database busy during %s %s", request.method, request.url.path)
-                rules = state.rules
-                return error_response(
-                    ApiError(400, [ErrorItem(rules.conflict_detail, pointer=rules.conflict_pointer)]),
-                    without_array=without_array,
-                )
+                return error_response(conflict_error(state), state.shape, without_array=without_array)
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             crash = ApiError(
                 500, [ErrorItem("Unexpected server error; it has been logged.", title="Server error")]
             )
-            return error_response(crash, without_array=without_array)
+            return error_response(crash, state.shape, without_array=without_array)
 
     endpoint.__name__ = handler.__name__
     return endpoint
 
 
-async def _upsert(state: ServerState, account: Account, request: Request) -> Response:
-    status, data = await upsert_batch(state, account, await read_json(state, request))
-    return _json({"data": data}, status)
+async def _batch_write(state: ServerState, account: Account, request: Request) -> Response:
+    payload = await read_json(state, request)
+    if state.contract.processing.asynchronous:
+        status, body = await create_operation(state, account, payload)
+    else:
+        status, body = await upsert_batch(state, account, payload)
+    return _json(body, status)
 
 
 async def _list(state: ServerState, account: Account, request: Request) -> Response:
-    page = list_orders(state, account, request.query_params)
-    links = []
-    if page.next_cursor:
-        links.append(f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"')
-    if page.prev_cursor:
-        links.append(f'<{request.url.include_query_params(cursor=page.prev_cursor)}>; rel="prev"')
-    headers = {"Link": ", ".join(links)} if links else None
-    body = b'{"data":[' + b",".join(order_json(row) for row in page.rows) + b"]}"
-    return Response(body, media_type="application/json", headers=headers)
+    body, headers = list_items(state, account, request.query_params, request.url)
+    return Response(body, media_type=_JSON, headers=headers or None)
 
 
-async def _get(state: ServerState, account: Account, request: Request) -> Response:
-    row = get_order(state, account, parse_order_pk(request.path_params["id"]))
-    return Response(b'{"data":' + order_json(row) + b"}", media_type="application/json")
+async def _read_one(state: ServerState, account: Account, request: Request) -> Response:
+    pk = parse_pk(state, _path_value(request))
+    return Response(get_item(state, account, pk), media_type=_JSON)
 
 
-async def _patch(state: ServerState, account: Account, request: Request) -> Response:
-    pk = parse_order_pk(request.path_params["id"])
+async def _update(state: ServerState, account: Account, request: Request) -> Response:
+    pk = parse_pk(state, _path_value(request))
     payload = await read_json(state, request)
-    return _json({"data": patch_order(state, account, pk, payload)})
+    return Response(patch_item(state, account, pk, payload), media_type=_JSON)
 
 
 async def _delete(state: ServerState, account: Account, request: Request) -> Response:
-    delete_order(state, account, parse_order_pk(request.path_params["id"]))
+    delete_item(state, account, parse_pk(state, _path_value(request)))
     return Response(status_code=204)
+
+
+async def _operation_status(state: ServerState, account: Account, request: Request) -> Response:
+    return _json(get_operation(state, account, _path_value(request)))
+
+
+async def _operation_list(state: ServerState, account: Account, request: Request) -> Response:
+    return Response(list_operations(state, account, request.query_params, request.url), media_type=_JSON)
+
+
+def _path_value(request: Request) -> str:
+    values = list(request.path_params.values())
+    return str(values[-1]) if values else ""
+
+
+_HANDLERS: dict[str, Handler] = {
+    "batch_write": _batch_write,
+    "list": _list,
+    "read_one": _read_one,
+    "update": _update,
+    "delete": _delete,
+    "operation_status": _operation_status,
+    "operation_list": _operation_list,
+}
 
 
 async def _health(request: Request) -> Response:
@@ -122,12 +142,13 @@ async def _health(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    state = _state(request)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid")
     detail = {404: "No such endpoint", 405: f"Method {request.method} is not allowed here"}.get(
         exc.status_code, str(exc.detail)
     )
     error = ApiError(exc.status_code, [ErrorItem(detail, code)], dict(exc.headers or {}))
-    return error_response(error, without_array=_state(request).fault("errors_without_array"))
+    return error_response(error, state.shape, without_array=state.fault("errors_without_array"))
 
 
 def _route(path: str, handlers: dict[str, Endpoint]) -> Route:
@@ -139,20 +160,42 @@ def _route(path: str, handlers: dict[str, Endpoint]) -> Route:
     return Route(path, dispatch, methods=sorted(handlers))
 
 
+def routes_of(state: ServerState) -> list[Route]:
+    """Routes of every bound operation, each also with a trailing slash."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    base = state.contract.base_path
+    for role, operation in state.contract.operations.items():
+        path = base + operation.path
+        by_path.setdefault(path.rstrip("/") or "/", {})[operation.method] = _api(_HANDLERS[role])
+    routes = []
+    for path, handlers in by_path.items():
+        routes.append(_route(path, handlers))
+        if path != "/":
+            routes.append(_route(path + "/", handlers))
+    return routes
+
+
 def create_app(settings: ServerSettings) -> Starlette:
-    """A ready app: the models are imported, the spec's x-contract read, the database opened."""
-    load_models()
-    state = ServerState(settings, Store(settings.db_path), load_contract(settings.spec_path))
+    """A ready app: the spec's contract read, its validators built, the database opened."""
+    contract = load_contract(settings.spec_path)
+    check_faults(settings.faults, contract)
+    from ._shape import shape_of
+
+    state = ServerState(settings, Store(settings.db_path, shape_of(contract)), contract)
+    state.worker = OperationWorker(state) if contract.processing.asynchronous else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        state.store.close()
+        if state.worker is not None:
+            state.worker.start(resume=settings.workers == 1)
+        try:
+            yield
+        finally:
+            if state.worker is not None:
+                await state.worker.stop()
+            state.store.close()
 
-    collection = {"GET": _api(_list), "POST": _api(_upsert)}
-    single = {"GET": _api(_get), "PATCH": _api(_patch), "DELETE": _api(_delete)}
-    routes = [_route(path, collection) for path in ("/api/v3/orders", "/api/v3/orders/")]
-    routes += [_route(path, single) for path in ("/api/v3/orders/{id}", "/api/v3/orders/{id}/")]
+    routes = routes_of(state)
     routes.append(Route("/health", _health, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
     app.state.server = state

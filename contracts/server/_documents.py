@@ -1,16 +1,28 @@
-"""Turning a validated order document into a storage row and a stored row back into a response document."""
+"""Turning a validated item into a stored row, and a stored row back into the resource the spec reads."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import orjson
 
-from ._storage import OrderRow, StoredOrder
+from contracts.contract import MISSING, pointer_get, pointer_set, split_pointer
 
-__all__ = ["DocumentTooDeepError", "encode_body", "now_iso", "order_document", "order_json", "stored_order"]
+from ._shape import Shape, deref, object_members
+from ._storage import ItemRow
+
+__all__ = [
+    "DocumentTooDeepError",
+    "complete_item",
+    "encode_body",
+    "item_json",
+    "key_text",
+    "now_iso",
+    "row_values",
+]
 
 
 class DocumentTooDeepError(ValueError):
@@ -22,8 +34,8 @@ def now_iso() -> str:
 
 
 @lru_cache(maxsize=8192)
-def _shop_time(value: Any) -> tuple[str, str]:
-    """(normalised UTC timestamp, UTC date) of a shop timestamp; ('', '') when absent."""
+def _stamp(value: Any) -> tuple[str, str]:
+    """(normalised UTC timestamp, UTC date) of a timestamp member; ('', '') when absent."""
     if not isinstance(value, str) or not value:
         return "", ""
     try:
@@ -36,64 +48,118 @@ def _shop_time(value: Any) -> tuple[str, str]:
     return normal, normal[:10]
 
 
-def encode_body(document: dict[str, Any]) -> bytes:
-    """The stored JSON of an order: the document without server-owned fields."""
-    if "id" in document or "created_at" in document or "modified_at" in document:
-        document = {k: v for k, v in document.items() if k not in ("id", "created_at", "modified_at")}
+def key_text(values: Sequence[Any]) -> str:
+    """The canonical key: JSON of the key values (a member's default already applied)."""
+    return orjson.dumps(list(values)).decode()
+
+
+def _filler(document: Any, schema: Any) -> Any:
+    schema = deref(document, schema)
+    if not isinstance(schema, dict):
+        return None
+    if "default" in schema:
+        return schema["default"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    return {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}, "string": ""}.get(
+        str(kind)
+    )
+
+
+def complete_item(shape: Shape, item: dict[str, Any]) -> dict[str, Any]:
+    """The item as stored: key defaults written in, and required members of the resource that the item
+    leaves out (and the server does not own) filled from the resource schema (default, first enum value)."""
+    contract = shape.contract
+    completed = item
+    for member, value in contract.key.defaults.items():
+        if pointer_get(completed, member, None) is None:
+            if completed is item:
+                completed = dict(item)
+            pointer_set(completed, member, value)
+    properties, required = object_members(contract.document, shape.resource_schema)
+    owned = _server_members(shape)
+    for name in sorted(required - set(completed) - owned):
+        if completed is item:
+            completed = dict(item)
+        completed[name] = _filler(contract.document, properties.get(name))
+    return completed
+
+
+@lru_cache(maxsize=16)
+def _owned_members(id_member: str, stamps: tuple[tuple[str, bool], ...]) -> frozenset[str]:
+    tokens = split_pointer(id_member)
+    return frozenset((tokens[0],) if len(tokens) == 1 else ()) | {name for name, _ in stamps}
+
+
+def _server_members(shape: Shape) -> frozenset[str]:
+    return _owned_members(shape.contract.resource.id, shape.server_stamps)
+
+
+def encode_body(shape: Shape, document: dict[str, Any]) -> bytes:
+    """The stored JSON of an item: the document without server-owned members (id, timestamps)."""
+    owned = _server_members(shape)
+    if not owned.isdisjoint(document):
+        document = {k: v for k, v in document.items() if k not in owned}
     try:
         return orjson.dumps(document)
     except orjson.JSONEncodeError as exc:
         raise DocumentTooDeepError(str(exc)) from exc
 
 
-def stored_order(
+def _column_value(value: Any) -> Any:
+    """A list column never holds NULL (keyset cursors compare with it): absent is ''."""
+    if value is MISSING or value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float | str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def row_values(
+    shape: Shape,
     account: str,
+    key: str,
     document: dict[str, Any],
     body: bytes,
     *,
     created_at: str,
     modified_at: str,
     visible_at: float,
-) -> StoredOrder:
-    details = document.get("order_details") or {}
-    status = details.get("status") or {}
-    created, created_date = _shop_time(details.get("order_created_at"))
-    updated, updated_date = _shop_time(details.get("order_updated_at"))
-    return StoredOrder(
-        account=account,
-        integration_id=int(details["integration"]["id"]),
-        order_id=str(document["order_id"]),
-        order_number=str(document["order_number"]),
-        status=str(status.get("code", "")),
-        shop_created_at=created,
-        shop_created_date=created_date,
-        shop_updated_at=updated,
-        shop_updated_date=updated_date,
-        body=body,
-        created_at=created_at,
-        modified_at=modified_at,
-        visible_at=visible_at,
-    )
+    dup: int = 0,
+) -> tuple[Any, ...]:
+    """One ``items`` row in column order (see ``Store.insert_many``)."""
+    extracted: list[Any] = []
+    for column in shape.columns:
+        value = pointer_get(document, column.member, MISSING)
+        if column.kind == "value":
+            extracted.append(_column_value(value))
+        else:
+            stamp, day = _stamp(value)
+            extracted.append(stamp if column.kind == "stamp" else day)
+    return (account, key, dup, body, created_at, modified_at, visible_at, *extracted)
 
 
-def order_document(row: OrderRow) -> dict[str, Any]:
-    """The ``Order`` of a stored row: the stored document plus id (string of digits) and timestamps."""
-    document: dict[str, Any] = {"id": str(row.id)}
-    document.update(orjson.loads(row.body))
-    document["created_at"] = row.created_at
-    document["modified_at"] = row.modified_at
-    return document
-
-
-def order_json(row: OrderRow) -> bytes:
-    """The same as ``orjson.dumps(order_document(row))``, spliced from the stored bytes without parsing."""
-    head = b'{"id":"%d"' % row.id
+def item_json(shape: Shape, row: ItemRow) -> bytes:
+    """The resource of a stored row: its id, the stored document and the server's timestamps, spliced from
+    the stored bytes without parsing them."""
+    tokens = split_pointer(shape.contract.resource.id)
+    if len(tokens) != 1:  # an id below the top level: build the document
+        document = orjson.loads(row.body)
+        pointer_set(
+            document, shape.contract.resource.id, row.id if shape.resource_id_integer else str(row.id)
+        )
+        for name, creation in shape.server_stamps:
+            document[name] = row.created_at if creation else row.modified_at
+        return orjson.dumps(document)
+    identifier = b"%d" % row.id if shape.resource_id_integer else b'"%d"' % row.id
+    head = b"{" + orjson.dumps(tokens[0]) + b":" + identifier
     inner = row.body[1:-1].strip()
-    tail = (
-        b'"created_at":'
-        + orjson.dumps(row.created_at)
-        + b',"modified_at":'
-        + orjson.dumps(row.modified_at)
-        + b"}"
+    tail = b"".join(
+        b"," + orjson.dumps(name) + b":" + orjson.dumps(row.created_at if creation else row.modified_at)
+        for name, creation in shape.server_stamps
     )
-    return head + b"," + (inner + b"," if inner else b"") + tail
+    return head + (b"," + inner if inner else b"") + tail + b"}"

@@ -1,4 +1,4 @@
-"""Request plumbing: authentication, the partner header, bounded body reading and JSON parsing."""
+"""Request plumbing: authentication (the contract's scheme), tenant headers, bounded body reading, JSON."""
 
 from __future__ import annotations
 
@@ -12,38 +12,61 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from ._errors import ApiError, ErrorItem
+from ._errors import ApiError, ErrorItem, documented_item
 from ._settings import Account
 from ._state import ServerState
 
-__all__ = ["authenticate", "check_partner", "read_json"]
+__all__ = ["authenticate", "check_tenant_headers", "read_json"]
 
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="orders-contract"'}
-_PARTNER_HEADER = "Sendcloud-Partner-Id"
+_LARGE_BODY_FAULT_BYTES = 64 * 1024
 
 
-def _unauthorized(title: str, detail: str) -> ApiError:
-    return ApiError(401, [ErrorItem(detail, "authentication_failed", title=title)], _CHALLENGE)
+def _unauthorized(state: ServerState, name: str, title: str, detail: str) -> ApiError:
+    auth = state.contract.auth
+    challenge = {}
+    if auth.kind == "basic" or auth.kind == "bearer":
+        challenge["WWW-Authenticate"] = f'{auth.prefix} realm="orders-contract"'
+    elif auth.prefix:
+        challenge["WWW-Authenticate"] = auth.prefix
+    status, item = documented_item(
+        state.shape, name, detail=detail, code="authentication_failed", title=title
+    )
+    return ApiError(status or 401, [item], challenge)
 
 
 def authenticate(state: ServerState, request: Request) -> Account:
-    header = request.headers.get("authorization")
+    header = request.headers.get(state.contract.auth.header)
     if state.fault("no_auth"):
         account = _check_credentials(state, header) if header else None
         return account or state.settings.accounts[0]
     if not header:
-        raise _unauthorized("No credentials", "Authentication credentials were not provided.")
+        raise _unauthorized(
+            state, "not_authenticated", "No credentials", "Authentication credentials were not provided."
+        )
     account = _check_credentials(state, header)
     if account is None:
-        raise _unauthorized(
-            "Invalid username/password.",
-            "The username or password provided is incorrect. "
-            "Please make a request with the valid credentials.",
-        )
+        if state.contract.auth.kind == "basic":
+            detail = (
+                "The username or password provided is incorrect. "
+                "Please make a request with the valid credentials."
+            )
+            raise _unauthorized(state, "invalid_credentials", "Invalid username/password.", detail)
+        raise _unauthorized(state, "invalid_token", "Invalid token.", "Invalid token.")
     return account
 
 
 def _check_credentials(state: ServerState, header: str) -> Account | None:
+    auth = state.contract.auth
+    if auth.kind != "basic":
+        token = header.strip()
+        if auth.prefix:
+            scheme, _, token = token.partition(" ")
+            if scheme.lower() != auth.prefix.lower():
+                return None
+        account = state.tokens.get(token.strip())
+        if account is None or not hmac.compare_digest(account.token.encode(), token.strip().encode()):
+            return None
+        return account
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -61,17 +84,28 @@ def _check_credentials(state: ServerState, header: str) -> Account | None:
     return account
 
 
-def check_partner(state: ServerState, request: Request, account: Account) -> None:
-    raw = request.headers.get(_PARTNER_HEADER)
-    if raw is None:
-        return
-    try:
-        partner = str(uuid.UUID(raw.strip()))
-    except ValueError:
-        raise ApiError(400, [ErrorItem(state.rules.invalid_partner_detail, header=_PARTNER_HEADER)]) from None
-    if partner not in account.partner_ids:
-        detail = f"Sendcloud-Partner-Id {partner} is not a known partner of this account"
-        raise ApiError(400, [ErrorItem(detail, header=_PARTNER_HEADER)])
+def check_tenant_headers(state: ServerState, request: Request, account: Account) -> None:
+    """The contract's tenant headers: well formed (uuid when it says so) and known to the account."""
+    for tenant in state.contract.auth.headers:
+        raw = request.headers.get(tenant.name)
+        if raw is None:
+            if tenant.required:
+                raise ApiError(400, [ErrorItem(f"{tenant.name} is required", header=tenant.name)])
+            continue
+        value = raw.strip()
+        if tenant.format == "uuid":
+            try:
+                value = str(uuid.UUID(value))
+            except ValueError:
+                status, item = documented_item(
+                    state.shape, tenant.error or "", detail=f"{tenant.name} must be a UUID", value=raw
+                )
+                raise ApiError(
+                    status or 400, [ErrorItem(item.detail, item.code, header=tenant.name)]
+                ) from None
+        if value not in account.tenants:
+            detail = f"{tenant.name} {value} is not known for this account"
+            raise ApiError(400, [ErrorItem(detail, header=tenant.name)])
 
 
 def _content_type_ok(value: str) -> bool:
@@ -84,9 +118,20 @@ async def read_json(state: ServerState, request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if not _content_type_ok(content_type):
         detail = f"Content-Type must be application/json, got {content_type or 'nothing'!r}"
-        raise ApiError(415, [ErrorItem(detail, "unsupported_media_type", title="Unsupported media type")])
+        status, item = documented_item(
+            state.shape, "unsupported_media_type", detail=detail, code="unsupported_media_type",
+            title="Unsupported media type",
+        )  # fmt: skip
+        raise ApiError(status or 415, [item])
     limit = state.settings.max_body_bytes
-    too_large = ApiError(413, [ErrorItem(f"Request body exceeds {limit} bytes", title="Payload too large")])
+    status, item = documented_item(
+        state.shape,
+        "too_large",
+        detail=f"Request body exceeds {limit} bytes",
+        title="Payload too large",
+        max=limit,
+    )
+    too_large = ApiError(status or 413, [item])
     declared = (request.headers.get("content-length") or "").strip()
     if declared.isdigit() and (len(declared) > 15 or int(declared) > limit):
         raise too_large
@@ -104,12 +149,25 @@ async def read_json(state: ServerState, request: Request) -> Any:
         detail = f"Request body not received completely within {timeout:g} s"
         raise ApiError(408, [ErrorItem(detail, title="Request timeout")]) from None
     body = b"".join(chunks)
+    if state.fault("large_body_5xx") and size > _LARGE_BODY_FAULT_BYTES:
+        raise LargeBodyFault
     if not body.strip():
-        raise ApiError(400, [ErrorItem("JSON parse error - request body is empty", "parse_error")])
+        raise _parse_error(state, "request body is empty")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         message = str(exc)
         if "depth limit" in message or "recursion" in message:
             message = "nesting is deeper than 1024 levels"
-        raise ApiError(400, [ErrorItem(f"JSON parse error - {message}", "parse_error")]) from None
+        raise _parse_error(state, message) from None
+
+
+def _parse_error(state: ServerState, message: str) -> ApiError:
+    status, item = documented_item(
+        state.shape, "malformed_json", detail=f"JSON parse error - {message}", code="parse_error"
+    )
+    return ApiError(status or 400, [item])
+
+
+class LargeBodyFault(Exception):  # noqa: N818 - a deliberate failure, answered as an HTML 500 by the app
+    """The ``large_body_5xx`` fault: the app answers an HTML 500."""

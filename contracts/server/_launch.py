@@ -22,17 +22,22 @@ import orjson
 import uvicorn
 from starlette.applications import Starlette
 
+from contracts.contract import Contract, load_contract
+
 from ._app import create_app
 from ._settings import DEFAULT_DB_PATH, ServerSettings
+from ._shape import shape_of
 from ._storage import Store
 
 __all__ = [
     "SETTINGS_ENV",
     "RunningServer",
     "app_from_env",
+    "prepare_database",
     "running_server",
     "running_server_in_thread",
     "serve",
+    "uvicorn_options",
 ]
 
 SETTINGS_ENV = "ORDERS_CONTRACT_SERVER_SETTINGS"
@@ -51,8 +56,13 @@ class RunningServer:
     pid: int | None = None  # the server process (subprocess launcher only)
 
     @property
+    def contract(self) -> Contract:
+        return load_contract(self.settings.spec_path)
+
+    @property
     def api_url(self) -> str:
-        return self.base_url + "/api/v3"
+        """The base URL the spec's paths are relative to (the server URL plus the spec's base path)."""
+        return self.base_url + self.contract.base_path
 
     @property
     def username(self) -> str:
@@ -67,12 +77,39 @@ class RunningServer:
         return self.username, self.password
 
     @property
-    def integrations(self) -> tuple[int, ...]:
-        return self.settings.accounts[0].integrations
+    def headers(self) -> dict[str, str]:
+        """Headers that authenticate the first account the way the contract's scheme says."""
+        return self.headers_for(0) or {}
 
     @property
-    def partner_ids(self) -> tuple[str, ...]:
-        return self.settings.accounts[0].partner_ids
+    def other_headers(self) -> dict[str, str] | None:
+        return self.headers_for(1)
+
+    def headers_for(self, position: int) -> dict[str, str] | None:
+        if position >= len(self.settings.accounts):
+            return None
+        account = self.settings.accounts[position]
+        auth = self.contract.auth
+        secret = (account.username, account.password) if auth.kind == "basic" else (account.token,)
+        name, value = auth.credentials_header(*secret)
+        return {name: value}
+
+    @property
+    def owned(self) -> tuple[Any, ...]:
+        """The values the first account owns (the contract's ownership member)."""
+        return self.settings.accounts[0].owns
+
+    @property
+    def other_owned(self) -> tuple[Any, ...]:
+        return self.settings.accounts[1].owns if len(self.settings.accounts) > 1 else ()
+
+    @property
+    def integrations(self) -> tuple[Any, ...]:  # older name of `owned`
+        return self.owned
+
+    @property
+    def partner_ids(self) -> tuple[str, ...]:  # older name of the first account's tenants
+        return self.settings.accounts[0].tenants
 
     @property
     def other_auth(self) -> tuple[str, str] | None:
@@ -82,8 +119,8 @@ class RunningServer:
         return other.username, other.password
 
     @property
-    def other_integrations(self) -> tuple[int, ...]:
-        return self.settings.accounts[1].integrations if len(self.settings.accounts) > 1 else ()
+    def other_integrations(self) -> tuple[Any, ...]:  # older name of `other_owned`
+        return self.other_owned
 
 
 def app_from_env() -> Starlette:
@@ -97,7 +134,17 @@ def prepare_database(settings: ServerSettings) -> None:
         return
     folder = Path(settings.db_path).parent
     fresh = not folder.exists()
-    Store(settings.db_path, background_checkpoint=False).close()
+    contract = load_contract(settings.spec_path)
+    store = Store(settings.db_path, shape_of(contract), background_checkpoint=False)
+    try:
+        operation = contract.processing.operation
+        if operation is not None:  # before any worker starts: what a dead server was running is queued again
+            from ._operations import statuses_of
+
+            queued, running = statuses_of(contract)[:2]
+            store.reset_unfinished(running, queued)
+    finally:
+        store.close()
     if fresh and settings.db_path == DEFAULT_DB_PATH:
         (folder / ".gitignore").write_text("*\n", encoding="utf-8")
 

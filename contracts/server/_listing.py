@@ -1,4 +1,6 @@
-"""``GET /orders``: filters, sorting and opaque keyset cursors (stable while orders are inserted)."""
+"""The list operation: filters from ``list.filters`` and the spec's date parameters (indexed columns),
+sorting, and the contract's pagination — ``link_cursor`` (opaque keyset cursors, ``Link`` header) or
+``page`` (``count``/``next``/``previous`` with limit/offset)."""
 
 from __future__ import annotations
 
@@ -6,44 +8,23 @@ import base64
 import binascii
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import orjson
+from starlette.datastructures import URL
 
+from contracts.contract import split_pointer
+
+from ._documents import item_json
 from ._errors import ApiError, ErrorItem
 from ._settings import Account
 from ._state import ServerState
-from ._storage import OrderRow
+from ._storage import ItemRow
 
-__all__ = ["Page", "list_orders"]
+__all__ = ["list_items", "page_window", "wrap_list"]
 
-_SORT_COLUMNS = {
-    "integration": "integration_id",
-    "order_number": "order_number",
-    "order_created_at": "shop_created_at",
-    "order_updated_at": "shop_updated_at",
-    "pk": "id",
-}
-_INT_COLUMNS = {"integration_id", "id"}
-_DATE_FILTERS = {
-    "order_created_at": ("shop_created_date", "="),
-    "order_created_at_min": ("shop_created_date", ">="),
-    "order_created_at_max": ("shop_created_date", "<="),
-    "order_updated_at": ("shop_updated_date", "="),
-    "order_updated_at_min": ("shop_updated_date", ">="),
-    "order_updated_at_max": ("shop_updated_date", "<="),
-}
-_TEXT_FILTERS = {"order_id": "order_id", "order_number": "order_number", "status": "status"}
-_SELECT = "SELECT id, integration_id, order_id, body, created_at, modified_at, visible_at"
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[OrderRow]
-    next_cursor: str | None
-    prev_cursor: str | None
+_SELECT = "SELECT id, key, body, created_at, modified_at, visible_at"
 
 
 def _param_error(name: str, detail: str, code: str = "invalid") -> ApiError:
@@ -51,20 +32,21 @@ def _param_error(name: str, detail: str, code: str = "invalid") -> ApiError:
     return ApiError(400, [ErrorItem(detail, code, parameter=name, title=title)])
 
 
-def parse_sort(raw: str | None) -> list[tuple[str, bool]]:
+def parse_sort(state: ServerState, raw: str | None) -> list[tuple[str, bool]]:
     """[(column, descending)], always ending in the primary key.  Unknown keys → default ``-pk``."""
     default = [("id", True)]
     if not raw:
         return default
+    keys = state.shape.sort_keys
     result: list[tuple[str, bool]] = []
     seen: set[str] = set()
     for token in raw.split(","):
         token = token.strip()
         descending = token.startswith("-")
         name = token[1:] if descending else token
-        if name not in _SORT_COLUMNS:
+        if name not in keys:
             return default
-        column = _SORT_COLUMNS[name]
+        column = keys[name]
         if column in seen:  # a contradicting (or repeated) key is ignored
             continue
         seen.add(column)
@@ -76,58 +58,75 @@ def parse_sort(raw: str | None) -> list[tuple[str, bool]]:
     return result
 
 
+def _values(query: Mapping[str, str], name: str, array: bool) -> list[str]:
+    getlist = getattr(query, "getlist", None)
+    if not array:
+        return [query[name]]
+    raw = ",".join(getlist(name)) if getlist else query[name]
+    return [part.strip() for part in raw.split(",")]
+
+
 def _filters(state: ServerState, account: Account, query: Mapping[str, str]) -> tuple[list[str], list[Any]]:
     where = ["account = ?", "visible_at <= ?"]
     params: list[Any] = [account.username, time.time()]
     if state.fault("list_ignores_filters"):
         return where, params
-    getlist = getattr(query, "getlist", None)  # integration=7&integration=8 means the same as 7,8
-    raw_integrations = ",".join(getlist("integration")) if getlist else query.get("integration")
-    if raw_integrations == "" and "integration" not in query:
-        raw_integrations = None
-    if raw_integrations is not None:
-        ids: list[int] = []
-        for part in raw_integrations.split(","):
-            part = part.strip()
-            if not (part.isascii() and part.isdigit()) or len(part) > 18:  # '²'.isdigit() too
-                raise _param_error("integration", f"A valid integer is required, got {part!r}.")
-            ids.append(int(part))
-        for integration in ids:
-            if integration not in account.integrations:
-                detail = f"Select a valid choice. {integration} is not one of the available choices."
-                raise _param_error("integration", detail, "invalid_choice")
-        where.append(f"integration_id IN ({','.join('?' * len(ids))})")
-        params.extend(ids)
-    for name, column in _TEXT_FILTERS.items():
-        if name in query:
-            where.append(f"{column} = ? COLLATE NOCASE")
-            params.append(query[name])
-    for name, (column, op) in _DATE_FILTERS.items():
-        value = query.get(name)
-        if value is None:
+    for name, param in state.shape.params.items():
+        if name not in query:
             continue
-        try:
-            if len(value) != 10:
-                raise ValueError
-            day = date.fromisoformat(value)
-        except ValueError:
-            raise _param_error(name, f"Enter a valid date (YYYY-MM-DD), got {value!r}.") from None
-        where.append(f"{column} {op} ?")
-        params.append(day.isoformat())
+        if param.date:
+            value = query[name]
+            try:
+                if len(value) != 10:
+                    raise ValueError
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise _param_error(name, f"Enter a valid date (YYYY-MM-DD), got {value!r}.") from None
+            where.append(f"{param.column} {param.op} ?")
+            params.append(day.isoformat())
+            continue
+        values: list[Any] = _values(query, name, param.array)
+        if param.integer:
+            for part in values:
+                if not (part.isascii() and part.isdigit()) or len(part) > 18:  # '²'.isdigit() too
+                    raise _param_error(name, f"A valid integer is required, got {part!r}.")
+            values = [int(part) for part in values]
+        if param.owned:
+            for value in values:
+                if value not in account.owns:
+                    detail = f"Select a valid choice. {value} is not one of the available choices."
+                    raise _param_error(name, detail, "invalid_choice")
+        nocase = "" if param.integer else " COLLATE NOCASE"
+        if len(values) == 1:
+            where.append(f"{param.column} = ?{nocase}")
+        else:
+            where.append(f"{param.column}{nocase} IN ({','.join('?' * len(values))})")
+        params.extend(values)
     return where, params
 
 
-def _page_size(query: Mapping[str, str]) -> int:
-    raw = query.get("page_size")
+def _size(state: ServerState, query: Mapping[str, str]) -> int:
+    name, default, maximum = state.shape.page_size or ("page_size", 100, 200)
+    raw = query.get(name)
     if raw is None:
-        return 100
+        return min(default, maximum)
     text = raw.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 6:  # '²'.isdigit() too
-        raise _param_error("page_size", "A valid integer is required.")
+        raise _param_error(name, "A valid integer is required.")
     size = int(text)
-    if not 1 <= size <= 200:
-        raise _param_error("page_size", f"page_size must be between 1 and 200, got {size}.", "min_value")
+    if not 1 <= size <= maximum:
+        raise _param_error(name, f"{name} must be between 1 and {maximum}, got {size}.", "min_value")
     return size
+
+
+def page_window(state: ServerState, query: Mapping[str, str]) -> tuple[int, int]:
+    """(limit, offset) of a ``page`` listing."""
+    size = _size(state, query)
+    name = state.shape.offset_param or "offset"
+    raw = query.get(name, "0").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise _param_error(name, "A valid integer is required.")
+    return size, int(raw)
 
 
 def _encode_cursor(sort: list[tuple[str, bool]], reverse: bool, position: list[Any]) -> str:
@@ -154,8 +153,7 @@ def _decode_cursor(raw: str, sort: list[tuple[str, bool]]) -> tuple[bool, list[A
     if not isinstance(position, list) or len(position) != len(sort):
         raise _bad_cursor()
     for (column, _), value in zip(sort, position, strict=True):
-        expected = int if column in _INT_COLUMNS else str
-        if type(value) is not expected:
+        if type(value) not in ((int,) if column == "id" else (int, str, float)):
             raise _bad_cursor()
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
             raise _bad_cursor()  # past SQLite's integer range: would be a 500 (OverflowError)
@@ -176,24 +174,37 @@ def _after(sort: list[tuple[str, bool]], position: list[Any], reverse: bool) -> 
     return "(" + " OR ".join(clauses) + ")", params
 
 
-def _position(row: tuple[Any, ...], sort: list[tuple[str, bool]]) -> list[Any]:
-    return list(row[7 : 7 + len(sort)])
+def wrap_list(pointer: str, items: list[bytes], extra: Mapping[str, Any] | None = None) -> bytes:
+    """A list answer: ``items`` (encoded) at ``pointer`` (one member or the body), ``extra`` members first."""
+    listed = b"[" + b",".join(items) + b"]"
+    tokens = split_pointer(pointer)
+    if not tokens:
+        return listed
+    head = orjson.dumps(dict(extra or {}))[:-1]
+    head += b"," if extra else b""
+    return head + orjson.dumps(tokens[0]) + b":" + listed + b"}"
 
 
-def list_orders(state: ServerState, account: Account, query: Mapping[str, str]) -> Page:
+def list_items(
+    state: ServerState, account: Account, query: Mapping[str, str], url: URL
+) -> tuple[bytes, dict[str, str]]:
     where, params = _filters(state, account, query)
-    size = _page_size(query)
-    sort = parse_sort(query.get("sort"))
+    results = state.contract.listing.results if state.contract.listing else "/data"
+    if state.contract.listing is not None and state.contract.listing.pagination == "page":
+        return _page(state, where, params, query, url, results)
+    size = _size(state, query)
+    sort = parse_sort(state, query.get("sort"))
     reverse, position = False, None
-    if "cursor" in query:
-        reverse, position = _decode_cursor(query["cursor"], sort)
+    cursor_name = state.shape.cursor_param or "cursor"
+    if cursor_name in query:
+        reverse, position = _decode_cursor(query[cursor_name], sort)
         condition, extra = _after(sort, position, reverse)
         where.append(condition)
         params.extend(extra)
     order = ", ".join(f"{c} {'DESC' if d != reverse else 'ASC'}" for c, d in sort)
     keys = ", ".join(c for c, _ in sort)
     fetch = size + 2 if state.fault("pagination_skips") else size + 1
-    sql = f"{_SELECT}, {keys} FROM orders WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+    sql = f"{_SELECT}, {keys} FROM items WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     with state.store.read() as conn:
         rows = conn.execute(sql, (*params, fetch)).fetchall()
     more = len(rows) > size
@@ -202,14 +213,52 @@ def list_orders(state: ServerState, account: Account, query: Mapping[str, str]) 
         page.reverse()
     has_next = more if not reverse else True
     has_prev = position is not None if not reverse else more
-    next_cursor = prev_cursor = None
+    links = []
     if page and has_next:
         anchor = page[-1]
         if state.fault("pagination_repeats") and len(page) > 1:
             anchor = page[-2]
         if state.fault("pagination_skips") and not reverse and len(rows) > size + 1:
             anchor = rows[size]
-        next_cursor = _encode_cursor(sort, False, _position(anchor, sort))
+        cursor = _encode_cursor(sort, False, list(anchor[6:]))
+        links.append(f'<{url.include_query_params(**{cursor_name: cursor})}>; rel="next"')
     if page and has_prev:
-        prev_cursor = _encode_cursor(sort, True, _position(page[0], sort))
-    return Page([OrderRow(*row[:7]) for row in page], next_cursor, prev_cursor)
+        cursor = _encode_cursor(sort, True, list(page[0][6:]))
+        links.append(f'<{url.include_query_params(**{cursor_name: cursor})}>; rel="prev"')
+    body = wrap_list(results, [item_json(state.shape, ItemRow(*row[:6])) for row in page])
+    return body, ({"Link": ", ".join(links)} if links else {})
+
+
+def _page(
+    state: ServerState, where: list[str], params: list[Any], query: Mapping[str, str], url: URL, results: str
+) -> tuple[bytes, dict[str, str]]:
+    limit, offset = page_window(state, query)
+    condition = " AND ".join(where)
+    with state.store.read() as conn:
+        count = conn.execute(f"SELECT COUNT(*) FROM items WHERE {condition}", params).fetchone()[0]
+        rows = conn.execute(
+            f"{_SELECT} FROM items WHERE {condition} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+    links = page_links(state, url, limit, offset, int(count))
+    return wrap_list(results, [item_json(state.shape, ItemRow(*row)) for row in rows], links), {}
+
+
+def page_links(state: ServerState, url: URL, limit: int, offset: int, count: int) -> dict[str, Any]:
+    """``count``, ``next`` and ``previous`` of a ``page`` listing (the faults shift the next offset)."""
+    size_name = (state.shape.page_size or ("limit", 20, 200))[0]
+    offset_name = state.shape.offset_param or "offset"
+    following = offset + limit
+    if state.fault("pagination_repeats"):
+        following -= 1
+    if state.fault("pagination_skips"):
+        following += 1
+    next_url = (
+        str(url.include_query_params(**{size_name: limit, offset_name: following}))
+        if offset + limit < count
+        else None
+    )
+    previous = None
+    if offset > 0:
+        previous = str(url.include_query_params(**{size_name: limit, offset_name: max(0, offset - limit)}))
+    return {"count": count, "next": next_url, "previous": previous}

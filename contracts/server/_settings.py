@@ -32,12 +32,30 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Account:
-    """An API account: HTTP Basic credentials, the integrations it owns and its known partner ids."""
+    """An API account: its credentials, the values it owns (the contract's ownership member, e.g. the
+    integrations of an order) and the tenant-header values it may send.
+
+    HTTP Basic checks ``username``/``password``; a token scheme (API key, bearer) checks ``api_key``, or the
+    password when the account has no separate key.
+    """
 
     username: str
     password: str
-    integrations: tuple[int, ...]
-    partner_ids: tuple[str, ...] = ()
+    owns: tuple[Any, ...] = ()
+    tenants: tuple[str, ...] = ()
+    api_key: str | None = None
+
+    @property
+    def token(self) -> str:
+        return self.api_key or self.password
+
+    @property
+    def integrations(self) -> tuple[Any, ...]:  # the name of `owns` in older configs and callers
+        return self.owns
+
+    @property
+    def partner_ids(self) -> tuple[str, ...]:  # the name of `tenants` in older configs and callers
+        return self.tenants
 
 
 DEMO_ACCOUNTS: tuple[Account, ...] = (
@@ -92,18 +110,24 @@ def _check_settings(s: ServerSettings) -> None:
     if not s.accounts:
         raise ConfigError("no accounts configured; add at least one [[accounts]] table to the config file")
     seen_users: set[str] = set()
-    owner: dict[int, str] = {}
+    seen_tokens: set[str] = set()
+    owner: dict[Any, str] = {}
     for account in s.accounts:
         if account.username in seen_users:
             raise ConfigError(f"account {account.username!r} is configured twice; usernames must be unique")
         seen_users.add(account.username)
-        for integration in account.integrations:
-            if integration in owner:
+        if account.api_key is not None and account.api_key in seen_tokens:
+            raise ConfigError(
+                f"account {account.username!r} reuses another account's api_key; keys must differ"
+            )
+        seen_tokens.add(account.token)
+        for value in account.owns:
+            if value in owner:
                 raise ConfigError(
-                    f"integration {integration} belongs to both {owner[integration]!r} and "
-                    f"{account.username!r}; give each integration to one account"
+                    f"owned value {value!r} belongs to both {owner[value]!r} and "
+                    f"{account.username!r}; give each owned value to one account"
                 )
-            owner[integration] = account.username
+            owner[value] = account.username
     unknown = sorted(set(s.faults) - set(FAULTS))
     if unknown:
         raise ConfigError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(sorted(FAULTS))}")
@@ -123,38 +147,56 @@ def _check_settings(s: ServerSettings) -> None:
         raise ConfigError(f"--port must be between 0 and 65535, got {s.port}")
 
 
+_ACCOUNT_KEYS = ("username", "password", "api_key", "owns", "integrations", "tenants", "partner_ids")
+
+
 def _account_from_mapping(raw: Any, where: str) -> Account:
     if isinstance(raw, Account):
         return raw
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: expected a table with username, password and integrations")
-    unknown = set(raw) - {"username", "password", "integrations", "partner_ids"}
+        raise ConfigError(f"{where}: expected a table with username, password (or api_key) and owns")
+    unknown = set(raw) - set(_ACCOUNT_KEYS)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown keys {sorted(unknown)}; allowed: username, password, integrations, partner_ids"
-        )
-    username, password = raw.get("username"), raw.get("password")
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {', '.join(_ACCOUNT_KEYS)}")
+    username, password, api_key = raw.get("username"), raw.get("password"), raw.get("api_key")
     if not isinstance(username, str) or not username or ":" in username:
         raise ConfigError(f"{where}.username: expected a non-empty string without ':'")
+    if api_key is not None and (not isinstance(api_key, str) or not api_key.strip() or " " in api_key):
+        raise ConfigError(f"{where}.api_key: expected a non-empty string without spaces")
+    if password is None and api_key is not None:
+        password = api_key
     if not isinstance(password, str) or not password:
-        raise ConfigError(f"{where}.password: expected a non-empty string")
-    integrations = raw.get("integrations", ())
-    if (
-        not isinstance(integrations, Sequence)
-        or isinstance(integrations, str)
-        or not all(type(i) is int and i > 0 for i in integrations)
+        raise ConfigError(f"{where}.password: expected a non-empty string (or give an api_key)")
+    if "owns" in raw and "integrations" in raw:
+        raise ConfigError(f"{where}: give `owns` or its older name `integrations`, not both")
+    owns = raw.get("owns", raw.get("integrations", ()))
+    if "integrations" in raw:
+        if (
+            not isinstance(owns, Sequence)
+            or isinstance(owns, str)
+            or not all(type(i) is int and i > 0 for i in owns)
+        ):
+            raise ConfigError(f"{where}.integrations: expected a list of positive integers, e.g. [7, 739283]")
+    elif (
+        not isinstance(owns, Sequence)
+        or isinstance(owns, str)
+        or not all((type(v) is int and v > 0) or (isinstance(v, str) and v) for v in owns)
     ):
-        raise ConfigError(f"{where}.integrations: expected a list of positive integers, e.g. [7, 739283]")
-    partner_ids = raw.get("partner_ids", ())
-    if not isinstance(partner_ids, Sequence) or isinstance(partner_ids, str):
-        raise ConfigError(f"{where}.partner_ids: expected a list of UUID strings")
+        raise ConfigError(f"{where}.owns: expected a list of positive integers or non-empty strings")
+    if "tenants" in raw and "partner_ids" in raw:
+        raise ConfigError(f"{where}: give `tenants` or its older name `partner_ids`, not both")
+    tenants = raw.get("tenants", raw.get("partner_ids", ()))
+    if not isinstance(tenants, Sequence) or isinstance(tenants, str):
+        raise ConfigError(f"{where}.tenants: expected a list of strings (UUIDs for a uuid tenant header)")
     checked: list[str] = []
-    for pid in partner_ids:
+    for value in tenants:
         try:
-            checked.append(str(uuid.UUID(str(pid))))
+            checked.append(str(uuid.UUID(str(value))))
         except ValueError:
-            raise ConfigError(f"{where}.partner_ids: {pid!r} is not a UUID") from None
-    return Account(username, password, tuple(integrations), tuple(checked))
+            if "partner_ids" in raw or not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}.tenants: {value!r} is not a UUID") from None
+            checked.append(value)
+    return Account(username, password, tuple(owns), tuple(checked), api_key)
 
 
 _SERVER_KEYS = {

@@ -1,6 +1,8 @@
-"""SQLite storage: orders, processing claims; WAL mode so several worker processes can share one file.
+"""SQLite storage: items keyed by the contract's key, processing claims, batch operations; WAL mode so several
+worker processes share one file.  Every transaction is short and never spans an ``await``.
 
-All state lives in the database.  Every transaction is short and never spans an ``await``.
+One ``items`` table: account, the canonical key (JSON of ``key.key_of(item)``), the document, timestamps and
+one extracted column per list filter / date member (``_shape.Column``), each filter column indexed.
 """
 
 from __future__ import annotations
@@ -11,96 +13,82 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-__all__ = ["OrderRow", "Store", "StoredOrder"]
+import orjson
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS orders (
+from ._operations_store import OperationsTable
+from ._shape import Shape
+
+__all__ = ["ItemRow", "Store", "StoreLayoutError"]
+
+_FIXED = ("account", "key", "dup", "body", "created_at", "modified_at", "visible_at")
+
+
+class StoreLayoutError(ValueError):
+    """The database file was made for another spec's layout."""
+
+
+class ItemRow(NamedTuple):
+    """A stored item as read back (``body`` is empty when only the key was asked for)."""
+
+    id: int
+    key: str
+    body: bytes
+    created_at: str
+    modified_at: str
+    visible_at: float
+
+
+_ROW = "id, key, body, created_at, modified_at, visible_at"
+_KEY_ROW = "id, key, x'', created_at, modified_at, visible_at"
+
+
+def _schema(shape: Shape) -> list[str]:
+    extra = "".join(f",\n        {column.name}" for column in shape.columns)  # no type: ints stay ints
+    statements = [
+        f"""CREATE TABLE IF NOT EXISTS items (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         account TEXT NOT NULL,
-        integration_id INTEGER NOT NULL,
-        order_id TEXT NOT NULL,
-        order_number TEXT NOT NULL,
-        status TEXT NOT NULL,
-        shop_created_at TEXT NOT NULL,
-        shop_created_date TEXT NOT NULL,
-        shop_updated_at TEXT NOT NULL,
-        shop_updated_date TEXT NOT NULL,
+        key TEXT NOT NULL,
+        dup INTEGER NOT NULL DEFAULT 0,
         body BLOB NOT NULL,
         created_at TEXT NOT NULL,
         modified_at TEXT NOT NULL,
-        visible_at REAL NOT NULL
+        visible_at REAL NOT NULL{extra}
     )""",
-    # Not UNIQUE on purpose: uniqueness of the upsert key is the server's job (a write transaction that
-    # looks up and inserts under one lock), so the faults `no_upsert` / `no_conflict_detection` can break it.
-    "CREATE INDEX IF NOT EXISTS orders_upsert_key ON orders(account, integration_id, order_id)",
-    "CREATE INDEX IF NOT EXISTS orders_account_pk ON orders(account, id)",  # default -pk listing in order
-    "CREATE INDEX IF NOT EXISTS orders_order_id ON orders(account, order_id COLLATE NOCASE)",
-    "CREATE INDEX IF NOT EXISTS orders_order_number ON orders(account, order_number COLLATE NOCASE)",
-    """CREATE TABLE IF NOT EXISTS processing_claims (
+        # One item per key and account; only the duplicate-making faults write dup != 0.
+        "CREATE UNIQUE INDEX IF NOT EXISTS items_key ON items(account, key, dup)",
+        "CREATE INDEX IF NOT EXISTS items_account_pk ON items(account, id)",
+        """CREATE TABLE IF NOT EXISTS processing_claims (
         account TEXT NOT NULL,
-        integration_id INTEGER NOT NULL,
-        order_id TEXT NOT NULL,
+        key TEXT NOT NULL,
         token TEXT NOT NULL,
         expires_at REAL NOT NULL,
-        PRIMARY KEY (account, integration_id, order_id)
+        PRIMARY KEY (account, key)
     ) WITHOUT ROWID""",
-)
-
-_COLUMNS = (
-    "account, integration_id, order_id, order_number, status, shop_created_at, shop_created_date, "
-    "shop_updated_at, shop_updated_date, body, created_at, modified_at, visible_at"
-)
-
-
-class StoredOrder(NamedTuple):
-    """One order as written: indexed columns plus the JSON document (``body``, without server fields).
-
-    A named tuple in column order, so it is its own parameter row for ``executemany``.
-    """
-
-    account: str
-    integration_id: int
-    order_id: str
-    order_number: str
-    status: str
-    shop_created_at: str
-    shop_created_date: str
-    shop_updated_at: str
-    shop_updated_date: str
-    body: bytes
-    created_at: str
-    modified_at: str
-    visible_at: float
+        "CREATE TABLE IF NOT EXISTS layout (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    ]
+    for column in shape.columns:
+        if column.indexed:
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS items_{column.name} "
+                f"ON items(account, {column.name}{' COLLATE NOCASE' if column.nocase else ''})"
+            )
+    return statements + OperationsTable.SCHEMA
 
 
-class OrderRow(NamedTuple):
-    """An existing order as read back for upserts and single-order reads."""
-
-    id: int
-    integration_id: int
-    order_id: str
-    body: bytes
-    created_at: str
-    modified_at: str
-    visible_at: float
-
-
-_ROW_SELECT = "SELECT id, integration_id, order_id, body, created_at, modified_at, visible_at FROM orders"
-# For upsert matching: the same columns without the (large) document.
-_KEY_SELECT = "SELECT id, integration_id, order_id, x'', created_at, modified_at, visible_at FROM orders"
-
-
-class Store:
+class Store(OperationsTable):
     """One connection per process (the event loop thread); transactions never span an await."""
 
     def __init__(
-        self, path: str, *, busy_timeout_ms: int = 10_000, background_checkpoint: bool = True
+        self, path: str, shape: Shape, *, busy_timeout_ms: int = 10_000, background_checkpoint: bool = True
     ) -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.shape = shape
+        self.columns = tuple(column.name for column in shape.columns)
         self.conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
         )
@@ -109,9 +97,31 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA cache_size = -32000")  # 32 MB page cache per process
-        with self.write() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
+        layout = orjson.dumps(
+            {"dialect": shape.contract.dialect, "columns": [c.member + ":" + c.kind for c in shape.columns]}
+        ).decode()
+        try:
+            with self.write() as conn:
+                for statement in _schema(shape):
+                    conn.execute(statement)
+                conn.execute("INSERT OR IGNORE INTO layout (name, value) VALUES ('items', ?)", (layout,))
+                stored = conn.execute("SELECT value FROM layout WHERE name = 'items'").fetchone()[0]
+        except BaseException:
+            self.conn.close()
+            raise
+        if stored != layout:
+            self.conn.close()
+            dialect = orjson.loads(stored).get("dialect")
+            raise StoreLayoutError(
+                f"database {path} holds items of {dialect!r} stored for another layout; "
+                "pass another --db (or delete this file)"
+            )
+        self._insert_sql = (
+            f"INSERT INTO items ({', '.join(_FIXED + self.columns)}) "
+            f"VALUES ({','.join('?' * (len(_FIXED) + len(self.columns)))})"
+        )
+        sets = "".join(f", {name} = ?" for name in self.columns)
+        self._update_sql = f"UPDATE items SET body = ?, modified_at = ?{sets} WHERE id = ?"
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
         if path != ":memory:" and background_checkpoint:
@@ -164,16 +174,15 @@ class Store:
 
     # -- processing claims -------------------------------------------------------------------------
 
-    def claim(
-        self, account: str, keys: Sequence[tuple[int, str]], token: str, now: float, ttl: float
-    ) -> bool:
-        """Claim every (integration_id, order_id) key for this request, or none if one is held."""
+    def claim(self, account: str, keys: Sequence[str], token: str, now: float, ttl: float) -> bool:
+        """Claim every key for this request, or none if one is held."""
         sql = (
-            "INSERT INTO processing_claims (account, integration_id, order_id, token, expires_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, integration_id, order_id) DO UPDATE SET "
-            "token = excluded.token, expires_at = excluded.expires_at WHERE processing_claims.expires_at < ?"
+            "INSERT INTO processing_claims (account, key, token, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (account, key) DO UPDATE SET "
+            "token = excluded.token, expires_at = excluded.expires_at "
+            "WHERE processing_claims.expires_at < ?"
         )
-        rows = [(account, integration, order_id, token, now + ttl, now) for integration, order_id in keys]
+        rows = [(account, key, token, now + ttl, now) for key in keys]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             before = self.conn.total_changes
@@ -186,131 +195,84 @@ class Store:
         return claimed
 
     @staticmethod
-    def claims_held(
-        conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]], now: float
-    ) -> bool:
+    def claims_held(conn: sqlite3.Connection, account: str, keys: Sequence[str], now: float) -> bool:
         """Whether another request holds an unexpired claim on one of these keys (inside a transaction)."""
         held = conn.execute(
-            "SELECT integration_id, order_id FROM processing_claims WHERE account = ? AND expires_at >= ?",
-            (account, now),
+            "SELECT key FROM processing_claims WHERE account = ? AND expires_at >= ?", (account, now)
         ).fetchall()
-        return bool(held) and not {(int(i), str(o)) for i, o in held}.isdisjoint(keys)
+        return bool(held) and not {str(k) for (k,) in held}.isdisjoint(keys)
 
     @staticmethod
-    def release_in(
-        conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]], token: str
-    ) -> None:
+    def release_in(conn: sqlite3.Connection, account: str, keys: Sequence[str], token: str) -> None:
         conn.executemany(
-            "DELETE FROM processing_claims"
-            " WHERE account = ? AND integration_id = ? AND order_id = ? AND token = ?",
-            [(account, integration, order_id, token) for integration, order_id in keys],
+            "DELETE FROM processing_claims WHERE account = ? AND key = ? AND token = ?",
+            [(account, key, token) for key in keys],
         )
 
-    def release(self, account: str, keys: Sequence[tuple[int, str]], token: str) -> None:
+    def release(self, account: str, keys: Sequence[str], token: str) -> None:
         with self.write() as conn:
             self.release_in(conn, account, keys, token)
 
-    # -- orders ------------------------------------------------------------------------------------
+    # -- items -------------------------------------------------------------------------------------
 
     @staticmethod
-    def rows_by_keys(
-        conn: sqlite3.Connection, account: str, keys: Sequence[tuple[int, str]]
-    ) -> list[OrderRow]:
-        """Orders with these (integration_id, order_id) keys, oldest first (uses the upsert-key index)."""
-        by_integration: dict[int, set[str]] = {}
-        for integration, order_id in keys:
-            by_integration.setdefault(integration, set()).add(order_id)
-        found: list[OrderRow] = []
-        for integration, order_ids in sorted(by_integration.items()):
-            unique = sorted(order_ids)
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                sql = f"{_KEY_SELECT} WHERE account = ? AND integration_id = ? AND order_id IN ({marks})"
-                found.extend(OrderRow(*row) for row in conn.execute(sql, (account, integration, *chunk)))
-        found.sort(key=lambda row: row.id)
-        return found
-
-    @staticmethod
-    def rows_by_order_ids(conn: sqlite3.Connection, account: str, order_ids: Sequence[str]) -> list[OrderRow]:
-        """Orders with these order ids in any integration (slow path, only for a fault)."""
-        unique = sorted(set(order_ids))
-        found: list[OrderRow] = []
+    def rows_by_keys(conn: sqlite3.Connection, account: str, keys: Sequence[str]) -> list[ItemRow]:
+        """Items with these canonical keys, oldest first (uses the key index; no bodies)."""
+        unique = sorted(set(keys))
+        found: list[ItemRow] = []
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"{_KEY_SELECT} WHERE account = ? AND order_id IN ({marks}) ORDER BY id"
-            found.extend(OrderRow(*row) for row in conn.execute(sql, (account, *chunk)))
+            sql = f"SELECT {_KEY_ROW} FROM items WHERE account = ? AND key IN ({','.join('?' * len(chunk))})"
+            found.extend(ItemRow(*row) for row in conn.execute(sql, (account, *chunk)))
+        found.sort(key=lambda row: row.id)
         return found
 
     @staticmethod
     def rows_by_ids(
         conn: sqlite3.Connection, account: str, ids: Sequence[int], *, with_body: bool = True
-    ) -> dict[int, OrderRow]:
+    ) -> dict[int, ItemRow]:
         unique = sorted(set(ids))
-        found: dict[int, OrderRow] = {}
+        found: dict[int, ItemRow] = {}
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = f"{_ROW_SELECT if with_body else _KEY_SELECT} WHERE account = ? AND id IN ({marks})"
-            found.update((row[0], OrderRow(*row)) for row in conn.execute(sql, (account, *chunk)))
+            sql = f"SELECT {_ROW if with_body else _KEY_ROW} FROM items WHERE account = ? AND id IN ({marks})"
+            found.update((row[0], ItemRow(*row)) for row in conn.execute(sql, (account, *chunk)))
         return found
 
-    @staticmethod
-    def insert_many(conn: sqlite3.Connection, orders: Sequence[StoredOrder]) -> list[int]:
+    def insert_many(self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[int]:
         """Insert in order; ids are consecutive because we hold the write lock and use AUTOINCREMENT."""
-        if not orders:
+        if not rows:
             return []
-        marks = ",".join("?" * 13)
-        conn.executemany(f"INSERT INTO orders ({_COLUMNS}) VALUES ({marks})", orders)
+        conn.executemany(self._insert_sql, rows)
         last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
-        return list(range(last - len(orders) + 1, last + 1))
+        return list(range(last - len(rows) + 1, last + 1))
 
-    @staticmethod
-    def update_many(conn: sqlite3.Connection, updates: Sequence[tuple[int, StoredOrder]]) -> None:
-        """Rewrite matched orders.  The key columns are left alone (so their indexes are not touched);
-        created_at and visible_at are kept.  A changed order_id goes through :meth:`rename_many`."""
+    def update_many(self, conn: sqlite3.Connection, updates: Sequence[tuple[int, Sequence[Any]]]) -> None:
+        """Rewrite matched items (document, modified_at, extracted columns); key, created_at and visible_at
+        stay.  ``updates`` holds (id, the row as :meth:`insert_many` takes it)."""
         if not updates:
             return
-        conn.executemany(
-            "UPDATE orders SET order_number = ?, status = ?, shop_created_at = ?, shop_created_date = ?, "
-            "shop_updated_at = ?, shop_updated_date = ?, body = ?, modified_at = ? WHERE id = ?",
-            [
-                (
-                    o.order_number,
-                    o.status,
-                    o.shop_created_at,
-                    o.shop_created_date,
-                    o.shop_updated_at,
-                    o.shop_updated_date,
-                    o.body,
-                    o.modified_at,
-                    pk,
-                )
-                for pk, o in updates
-            ],  # fmt: skip
-        )
+        first = len(_FIXED)
+        conn.executemany(self._update_sql, [(row[3], row[5], *row[first:], pk) for pk, row in updates])
 
     @staticmethod
-    def rename_many(conn: sqlite3.Connection, renames: Sequence[tuple[int, str]]) -> None:
-        """Set a new order_id (only reachable through the ``order_id_change_allowed`` fault)."""
-        conn.executemany(
-            "UPDATE orders SET order_id = ? WHERE id = ?", [(order_id, pk) for pk, order_id in renames]
-        )
+    def rekey_many(conn: sqlite3.Connection, changes: Sequence[tuple[int, str]]) -> None:
+        """Set a new key (only reachable through the ``order_id_change_allowed`` fault)."""
+        conn.executemany("UPDATE items SET key = ? WHERE id = ?", [(key, pk) for pk, key in changes])
 
-    def get(self, account: str, order_pk: int, now: float) -> OrderRow | None:
+    def get(self, account: str, pk: int, now: float) -> ItemRow | None:
         row = self.conn.execute(
-            f"{_ROW_SELECT} WHERE id = ? AND account = ? AND visible_at <= ?", (order_pk, account, now)
+            f"SELECT {_ROW} FROM items WHERE id = ? AND account = ? AND visible_at <= ?", (pk, account, now)
         ).fetchone()
-        return OrderRow(*row) if row else None
+        return ItemRow(*row) if row else None
 
-    def delete(self, account: str, order_pk: int, now: float, *, noop: bool = False) -> bool:
+    def delete(self, account: str, pk: int, now: float, *, noop: bool = False) -> bool:
         with self.write() as conn:
             if noop:
-                sql = "SELECT 1 FROM orders WHERE id = ? AND account = ? AND visible_at <= ?"
-                return conn.execute(sql, (order_pk, account, now)).fetchone() is not None
+                sql = "SELECT 1 FROM items WHERE id = ? AND account = ? AND visible_at <= ?"
+                return conn.execute(sql, (pk, account, now)).fetchone() is not None
             cur = conn.execute(
-                "DELETE FROM orders WHERE id = ? AND account = ? AND visible_at <= ?",
-                (order_pk, account, now),
+                "DELETE FROM items WHERE id = ? AND account = ? AND visible_at <= ?", (pk, account, now)
             )
             return cur.rowcount > 0

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ._faults import FAULTS, UnknownFaultError, parse_faults
-from ._settings import DEFAULT_DB_PATH, ConfigError, ServerSettings, load_config
+from contracts.contract import Contract, ContractError, load_contract
 
-__all__ = ["register"]
+from ._faults import FaultNotApplicableError, UnknownFaultError, check_faults, faults_for, parse_faults
+from ._settings import DEFAULT_DB_PATH, ConfigError, ServerSettings, load_config
+from ._storage import StoreLayoutError
+
+__all__ = ["CheckedServe", "register"]
+
+# `serve --check-clients`: whoever registers the command may pass the runner that serves behind the client
+# checks (the clients package has it); the server package itself does not import the clients package.
+CheckedServe = Callable[..., None]
+_checked_serve: list[CheckedServe] = []
 
 
 def _fail(message: str) -> typer.Exit:
@@ -20,6 +29,12 @@ def _fail(message: str) -> typer.Exit:
 
 
 def serve_command(
+    spec: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAPI spec (a file or a packaged spec's name) whose API to serve (default Sendcloud)."
+        ),
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default 8000).")] = None,
     db: Annotated[
@@ -58,12 +73,16 @@ def serve_command(
         Path | None, typer.Option(help="With --check-clients: reports written on shutdown.")
     ] = None,
 ) -> None:
-    """Run the reference server (Sendcloud Orders v3 shape) on SQLite."""
+    """Run the reference server of a spec's API on SQLite (default: the packaged Sendcloud Orders spec)."""
+    try:
+        contract = load_contract(spec)
+    except ContractError as exc:
+        raise _fail(f"{exc}") from None
     if list_faults:
-        for name, description in FAULTS.items():
+        for name, description in faults_for(contract).items():
             typer.echo(f"{name:30} {description}")
         return
-    values: dict[str, Any] = {"log_level": log_level}
+    values: dict[str, Any] = {"log_level": log_level, "spec_path": str(contract.spec_path) if spec else None}
     try:
         if config is not None:
             values.update(load_config(config))
@@ -79,43 +98,55 @@ def serve_command(
         if fault:
             values["faults"] = frozenset(values.get("faults", frozenset())) | parse_faults(fault)
         settings = ServerSettings(**values)
-    except (ConfigError, UnknownFaultError) as exc:
+        check_faults(settings.faults, contract)
+    except (ConfigError, UnknownFaultError, FaultNotApplicableError) as exc:
         raise _fail(f"{exc}") from None
     from ._launch import prepare_database, serve
 
     try:
         prepare_database(settings)
+    except StoreLayoutError as exc:
+        raise _fail(f"{exc}") from None
     except (OSError, sqlite3.Error) as exc:
         raise _fail(
             f"cannot open the database {settings.db_path}: {exc} (pass a writable --db file)"
         ) from None
-    _announce(settings, custom_accounts=config is not None and "accounts" in values)
+    if (check_clients or script) and not _checked_serve:
+        raise _fail("--check-clients is not available here; run it through the `orders-contract` command")
+    _announce(settings, contract, custom_accounts=config is not None and "accounts" in values)
     if check_clients or script:
-        from contracts.clients import serve_with_checks
-
-        serve_with_checks(settings, scripts=script or [], report_dir=str(report_dir) if report_dir else None)
+        _checked_serve[0](settings, scripts=script or [], report_dir=str(report_dir) if report_dir else None)
         return
     serve(settings)
 
 
-def _announce(settings: ServerSettings, *, custom_accounts: bool) -> None:
+def _announce(settings: ServerSettings, contract: Contract, *, custom_accounts: bool) -> None:
+    write = contract.batch_write
     typer.echo(
-        f"orders-contract reference server: http://{settings.host}:{settings.port}/api/v3/orders "
+        f"orders-contract reference server ({contract.dialect}): {write.method} "
+        f"http://{settings.host}:{settings.port}{contract.base_path}{write.path} "
         f"(db {settings.db_path}, {settings.workers} worker(s))"
     )
     if not custom_accounts:
         for account in settings.accounts:
-            integrations = ", ".join(str(i) for i in account.integrations)
-            typer.echo(
-                f"  demo account: user {account.username!r} password {account.password!r} "
-                f"integrations {integrations}"
-            )
+            if contract.auth.kind == "basic":
+                secret = f"user {account.username!r} password {account.password!r}"
+            else:
+                header, value = contract.auth.credentials_header(account.token)
+                secret = f"{account.username!r}: {header}: {value}"
+            owned = ""
+            if contract.ownership is not None:
+                owned = f" owns {contract.ownership.member} " + ", ".join(str(v) for v in account.owns)
+            typer.echo(f"  demo account: {secret}{owned}")
     if settings.faults:
         typer.echo(f"  FAULTS ON (deliberately broken): {', '.join(sorted(settings.faults))}")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("  warning: listening beyond localhost with demo credentials", err=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the ``orders-contract`` command."""
+def register(app: typer.Typer, *, check_clients: CheckedServe | None = None) -> None:
+    """Add ``serve`` to the ``orders-contract`` command; ``check_clients`` runs ``serve --check-clients``
+    (``contracts.clients.serve_with_checks``)."""
+    if check_clients is not None:
+        _checked_serve[:] = [check_clients]
     app.command("serve")(serve_command)

@@ -56,7 +56,7 @@ def test_concurrent_identical_batches_conflict_and_never_duplicate(two_workers: 
             assert len(found) == 1
     duplicates = db_rows(
         two_workers,
-        "SELECT account, integration_id, order_id, COUNT(*) FROM orders GROUP BY 1, 2, 3 HAVING COUNT(*) > 1",
+        "SELECT account, key, COUNT(*) FROM items GROUP BY 1, 2 HAVING COUNT(*) > 1",
     )
     assert duplicates == []
     assert db_rows(two_workers, "SELECT COUNT(*) FROM processing_claims") == [(0,)]  # all released

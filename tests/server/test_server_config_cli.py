@@ -125,7 +125,7 @@ def test_sigterm_finishes_the_running_batch(tmp_path: Path) -> None:
         subprocess.run(["kill", "-TERM", str(server.pid)], check=True)
         thread.join(15)
         assert answer["r"].status_code == 201, answer["r"].text
-        assert db_rows(server, "SELECT order_id FROM orders") == [(order["order_id"],)]
+        assert db_rows(server, "SELECT json_extract(body, '$.order_id') FROM items") == [(order["order_id"],)]
         assert db_rows(server, "SELECT COUNT(*) FROM processing_claims") == [(0,)]
 
 
@@ -136,7 +136,7 @@ def test_unexpected_exception_becomes_a_json_error(tmp_path: Path, monkeypatch: 
     def boom(*args: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(_app, "list_orders", boom)
+    monkeypatch.setattr(_app, "list_items", boom)
     app = create_app(ServerSettings(db_path=str(tmp_path / "x.sqlite3")))
     transport = httpx.ASGITransport(app=app)
 

@@ -11,8 +11,17 @@ import httpx
 import pytest
 from srv_helpers import client, make_order, unique
 
-from contracts.server import FAULTS, RunningServer, running_server_in_thread
-from contracts.server._faults import UnknownFaultError, parse_faults
+from contracts.contract import load_contract
+from contracts.server import (
+    FAULTS,
+    RunningServer,
+    UnknownFaultError,
+    faults_for,
+    parse_faults,
+    running_server_in_thread,
+)
+
+SENDCLOUD_FAULTS = sorted(faults_for(load_contract("sendcloud-orders-v3.yaml")))
 
 Probe = Callable[[RunningServer], Any]
 
@@ -150,7 +159,19 @@ def errors_without_array(s: RunningServer) -> list[str]:
     return sorted(_post(s, {"not": "a list"}).json())
 
 
+def large_body_5xx(s: RunningServer) -> tuple[int, str]:
+    batch = [make_order(notes="x" * 1000) for _ in range(80)]  # ~100 KB, within the batch limit
+    response = _post(s, batch)
+    return response.status_code, response.headers["content-type"].split(";")[0]
+
+
+def empty_batch_accepted(s: RunningServer) -> int:
+    return _post(s, []).status_code
+
+
 PROBES: dict[str, Probe] = {
+    "large_body_5xx": large_body_5xx,
+    "empty_batch_accepted": empty_batch_accepted,
     "no_upsert": no_upsert,
     "upsert_ignores_integration": upsert_ignores_integration,
     "no_batch_limit": no_batch_limit,
@@ -181,11 +202,12 @@ def healthy() -> Iterator[RunningServer]:
         yield started
 
 
-def test_every_fault_has_a_probe() -> None:
-    assert set(PROBES) == set(FAULTS)
+def test_every_fault_of_the_dialect_has_a_probe() -> None:
+    assert set(PROBES) == set(SENDCLOUD_FAULTS)
+    assert set(SENDCLOUD_FAULTS) <= set(FAULTS)
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("fault", SENDCLOUD_FAULTS)
 def test_fault_changes_behaviour(fault: str, healthy: RunningServer) -> None:
     probe = PROBES[fault]
     expected = probe(healthy)

@@ -23,7 +23,7 @@ def server() -> Iterator[RunningServer]:
 
 
 def _orders_count(server: RunningServer) -> int:
-    return int(db_rows(server, "SELECT COUNT(*) FROM orders")[0][0])
+    return int(db_rows(server, "SELECT COUNT(*) FROM items")[0][0])
 
 
 def test_missing_and_wrong_credentials_give_401_with_challenge(server: RunningServer) -> None:

@@ -42,7 +42,9 @@ def test_patch_deep_merges_and_matches_items_by_name(server: RunningServer) -> N
         "phone_number": "0612345678",
     }
     assert got["modified_at"] >= got["created_at"]
-    assert db_rows(server, "SELECT status FROM orders WHERE id = ?", (pk,)) == [("cancelled",)]
+    assert db_rows(
+        server, "SELECT json_extract(body, '$.order_details.status.code') FROM items WHERE id = ?", (pk,)
+    ) == [("cancelled",)]
 
 
 def test_patch_errors_use_pointers_without_batch_index(server: RunningServer) -> None:
@@ -79,7 +81,7 @@ def test_delete_then_404(server: RunningServer) -> None:
         assert_error_shape(c.delete(f"/orders/{pk}"), 404)
         assert_error_shape(c.patch(f"/orders/{pk}", json={"order_number": "x"}), 404)
         assert c.get(f"/orders/{pk}/").status_code == 404
-    assert db_rows(server, "SELECT COUNT(*) FROM orders WHERE id = ?", (pk,)) == [(0,)]
+    assert db_rows(server, "SELECT COUNT(*) FROM items WHERE id = ?", (pk,)) == [(0,)]
 
 
 def test_deleted_ids_are_not_reused(server: RunningServer) -> None:

@@ -10,7 +10,11 @@ from contracts.server import RunningServer
 
 
 def _count(server: RunningServer, order_id: str) -> int:
-    return int(db_rows(server, "SELECT COUNT(*) FROM orders WHERE order_id = ?", (order_id,))[0][0])
+    return int(
+        db_rows(server, "SELECT COUNT(*) FROM items WHERE json_extract(body, '$.order_id') = ?", (order_id,))[
+            0
+        ][0]
+    )
 
 
 def test_create_then_upsert_same_key_updates_same_order(server: RunningServer) -> None:

@@ -1,0 +1,231 @@
+"""Asynchronous batches: the batch is checked as a whole, stored as an operation and COMMITTED before the
+answer; a bounded background worker moves it through the contract's statuses and stores its items in ONE
+transaction with the operation's final status and resources.  A process killed at any moment leaves every
+operation either unfinished (resumed at the next start) or finished with all its items stored."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.datastructures import URL
+
+from contracts.contract import Contract, pointer_set
+
+from ._batch import Batch, Item, refuse
+from ._documents import encode_body, now_iso
+from ._listing import page_links, page_window, wrap_list
+from ._operations_store import OperationRow
+from ._settings import Account
+from ._shape import deref, object_members
+from ._state import ServerState
+from ._upsert import commit_prefix, write_items
+
+__all__ = [
+    "OperationWorker",
+    "create_operation",
+    "get_operation",
+    "list_operations",
+    "statuses",
+    "statuses_of",
+]
+
+log = logging.getLogger("contracts.server")
+MAX_ATTEMPTS = 3
+_LOST_ID_OFFSET = 10**12
+
+
+def statuses(state: ServerState) -> tuple[str, str, str, str]:
+    """(queued, running, completed, failed) in the contract's words."""
+    return statuses_of(state.contract)
+
+
+def statuses_of(contract: Contract) -> tuple[str, str, str, str]:
+    operation = contract.processing.operation
+    assert operation is not None
+    open_statuses = [s for s in operation.statuses if s not in operation.terminal] or [operation.statuses[0]]
+    failed = next((s for s in operation.terminal if s not in operation.succeeded), operation.terminal[0])
+    return open_statuses[0], open_statuses[-1], operation.succeeded[0], failed
+
+
+def _operation_json(state: ServerState, row: OperationRow) -> dict[str, Any]:
+    operation = state.contract.processing.operation
+    assert operation is not None
+    document = state.contract.document
+    answer: dict[str, Any] = {}
+    properties, required = object_members(document, state.shape.operation_schema)
+    id_schema = deref(document, properties.get(operation.id.strip("/"), {}))
+    pointer_set(answer, operation.id, row.id if id_schema.get("type") == "integer" else str(row.id))
+    pointer_set(answer, operation.status, row.status)
+    pointer_set(answer, operation.resources, orjson.loads(row.resources))
+    for name in sorted(required - set(answer)):
+        schema = deref(document, properties.get(name, {}))
+        if schema.get("format") == "date-time":
+            answer[name] = row.created_at if "creat" in name else row.updated_at
+        elif "default" in schema:
+            answer[name] = schema["default"]
+        elif schema.get("enum"):
+            answer[name] = schema["enum"][0]
+        else:
+            answer[name] = {"boolean": False, "integer": 0, "array": [], "object": {}}.get(
+                schema.get("type"), ""
+            )
+    return answer
+
+
+async def create_operation(state: ServerState, account: Account, payload: Any) -> tuple[int, Any]:
+    batch = Batch(state, account)
+    items, errors = batch.checked(payload)
+    if errors:
+        if state.fault("partial_commit"):
+            commit_prefix(batch, items, min(index for index, _ in errors))
+        raise refuse(errors)
+    queued = statuses(state)[0]
+    stored = orjson.dumps([[item.index, item.document] for item in items])
+    pk = state.store.add_operation(account.username, queued, stored, now_iso())  # committed here
+    state.worker.wake()
+    row = state.store.get_operation(account.username, pk)
+    assert row is not None
+    return state.success_status, _operation_json(state, row)
+
+
+def parse_operation_id(raw: str) -> int | None:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+def get_operation(state: ServerState, account: Account, raw: str) -> Any:
+    from ._single import not_found
+
+    pk = parse_operation_id(raw)
+    row = state.store.get_operation(account.username, pk) if pk is not None else None
+    if row is None:
+        raise not_found(state)
+    return _operation_json(state, row)
+
+
+def list_operations(state: ServerState, account: Account, query: Mapping[str, str], url: URL) -> bytes:
+    limit, offset = page_window(state, query)
+    count, rows = state.store.list_operations(account.username, limit, offset)
+    results = [orjson.dumps(_operation_json(state, row)) for row in rows]
+    pointer = state.contract.listing.results if state.contract.listing else "/results"
+    return wrap_list(pointer, results, page_links(state, url, limit, offset, count))
+
+
+class OperationWorker:
+    """Background tasks (bounded in number) that run queued operations of this process's database."""
+
+    def __init__(self, state: ServerState, tasks: int = 2) -> None:
+        self.state = state
+        self.tasks_wanted = 4 if state.fault("duplicates_under_concurrency") else tasks
+        self._event = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._busy: set[int] = set()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def start(self, *, resume: bool) -> None:
+        queued, running, _, _ = statuses(self.state)
+        if resume:
+            moved = self.state.store.reset_unfinished(running, queued)
+            if moved:
+                log.warning("resuming %d operation(s) a stopped server was running", moved)
+        self._tasks = [
+            asyncio.create_task(self._loop(), name=f"operations-{n}") for n in range(self.tasks_wanted)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _loop(self) -> None:
+        queued, running, _, _ = statuses(self.state)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.25):
+                    await self._event.wait()
+            self._event.clear()
+            if self.state.fault("never_completes"):
+                continue
+            for pk in list(self.state.store.next_queued(queued, self._busy)):
+                if pk in self._busy:
+                    continue
+                self._busy.add(pk)
+                try:
+                    row = self.state.store.claim_operation(pk, queued, running, now_iso())
+                    if row is not None:
+                        await self._run(row)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a failed run stays `running`; the next start resumes it
+                    log.exception("operation %s failed while running", pk)
+                finally:
+                    self._busy.discard(pk)
+
+    async def _run(self, row: OperationRow) -> None:
+        state = self.state
+        _, _, completed, failed = statuses(state)
+        account = state.accounts.get(row.account) or state.settings.accounts[0]
+        entries = orjson.loads(row.items)
+        if row.attempts > MAX_ATTEMPTS:
+            resources = [
+                self._resource(None, failed, "processing was interrupted too often") for _ in entries
+            ]
+            with state.store.write() as conn:
+                state.store.finish_operation(conn, row.id, failed, orjson.dumps(resources), now_iso())
+            return
+        if state.settings.processing_delay:
+            await asyncio.sleep(state.settings.processing_delay)
+        batch = Batch(state, account)
+        items = []
+        for index, document in entries:
+            values, key = batch.key_of(document)
+            items.append(Item(index, document, encode_body(state.shape, document), values, key, None))
+        racy = state.fault("duplicates_under_concurrency")
+        if racy:
+            with state.store.read() as conn:
+                targets = self._targets(conn, batch, items)
+            await asyncio.sleep(0.2)
+        final = "done" if state.fault("status_outside_enum") else completed
+        with state.store.write() as conn:  # the items and the operation's outcome: one transaction
+            if not racy:
+                targets = self._targets(conn, batch, items)
+            stored = items[:-1] if state.fault("loses_orders") and items else items
+            ids = write_items(batch, conn, stored, targets[: len(stored)], duplicates=racy)
+            if len(stored) < len(items):
+                ids.append(_LOST_ID_OFFSET + int(time.time()))
+            if state.fault("resources_name_nothing"):
+                ids = [pk + _LOST_ID_OFFSET for pk in ids]
+            resources = [self._resource(pk, completed, None) for pk in ids]
+            state.store.finish_operation(conn, row.id, final, orjson.dumps(resources), now_iso())
+
+    def _targets(self, conn: Any, batch: Batch, items: list[Item]) -> list[Any]:
+        found: dict[str, Any] = {}
+        for stored in self.state.store.rows_by_keys(conn, batch.account.username, [i.key for i in items]):
+            found.setdefault(stored.key, stored)
+        return [found.get(item.key) for item in items]
+
+    def _resource(self, pk: int | None, status: str, problem: str | None) -> dict[str, Any]:
+        contract = self.state.contract
+        operation = contract.processing.operation
+        assert operation is not None
+        entry: dict[str, Any] = {}
+        text_ids = contract.key.response_id_type == "string"
+        pointer_set(
+            entry, contract.processing.result_id, None if pk is None else (str(pk) if text_ids else pk)
+        )
+        if operation.resource_status:
+            pointer_set(entry, operation.resource_status, status)
+        if problem is not None and operation.resource_errors:
+            pointer_set(entry, operation.resource_errors, {"code": "interrupted", "message": problem})
+        return entry
