@@ -19,10 +19,13 @@ if TYPE_CHECKING:
     from ._generate import (
         GeneratedTree,
         build_tree,
+        client_name,
+        contract_of,
         diff_tree,
         import_check,
         package_name,
         prepare,
+        spec_digest,
         write_tree,
     )
     from ._ir import ApiIR, Batch, Conflict, Operation, Pagination, Param, Response, build_ir
@@ -34,7 +37,18 @@ _WHERE = {
     "check_examples": "_examples",
     **dict.fromkeys(("Finding", "SpecError", "has_errors"), "_findings"),
     **dict.fromkeys(
-        ("GeneratedTree", "build_tree", "diff_tree", "import_check", "package_name", "prepare", "write_tree"),
+        (
+            "GeneratedTree",
+            "build_tree",
+            "client_name",
+            "contract_of",
+            "diff_tree",
+            "import_check",
+            "package_name",
+            "prepare",
+            "spec_digest",
+            "write_tree",
+        ),
         "_generate",
     ),
     **dict.fromkeys(
@@ -63,6 +77,8 @@ __all__ = [
     "build_ir",
     "build_tree",
     "check_examples",
+    "client_name",
+    "contract_of",
     "diff_tree",
     "has_errors",
     "import_check",
@@ -71,6 +87,7 @@ __all__ = [
     "package_name",
     "parse_spec",
     "prepare",
+    "spec_digest",
     "validate",
     "write_tree",
 ]

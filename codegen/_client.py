@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from ._naming import RUNTIME_EXPORTS
 __all__ = ["RenderError", "render_client_files"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_ANNOTATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_.\[\], |]+\])?$")
+_ONE_TYPE = r"[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_.\[\], |]+\])?"
+_ANNOTATION = re.compile(rf"^{_ONE_TYPE}( \| {_ONE_TYPE})*$")
 
 
 class RenderError(Exception):
@@ -23,10 +25,26 @@ class RenderError(Exception):
 
 
 def literal(value: Any) -> str:
-    """A Python literal for str/int/bool/None (repr is always a valid, inert literal for these)."""
+    """A Python literal for str/int/bool/None/finite float (repr is a valid, inert literal for these)."""
     if value is None or isinstance(value, (bool, int, str)):
         return repr(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
     raise RenderError(f"refusing to emit a {type(value).__name__} as a literal: {value!r}")
+
+
+def docstring(value: Any, indent: int = 8) -> str:
+    """A triple-quoted docstring literal for any text (backslashes, quotes and control characters made
+    inert); lines after the first are indented by ``indent`` spaces."""
+    text = "".join(ch if ch == "\n" or ch.isprintable() else " " for ch in str(value)).strip()
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    pad = " " * indent
+    lines = [line.rstrip() for line in text.splitlines()] or [""]
+    body = "\n".join([lines[0], *[(pad + line) if line else "" for line in lines[1:]]])
+    closing = f"\n{pad}" if len(lines) > 1 else ""
+    return f'"""{body}{closing}"""'
 
 
 def identifier(value: Any) -> str:
@@ -52,14 +70,14 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # noqa: S701 - Python source, not HTML; values go through `lit`/`ident`
     )
-    env.filters.update(lit=literal, ident=identifier, annotation=annotation)
+    env.filters.update(lit=literal, ident=identifier, annotation=annotation, doc=docstring)
     return env
 
 
 def render_client_files(
     ir: ApiIR, *, header: str, base_url: str, client_name: str, model_classes: frozenset[str], sha256: str
 ) -> dict[str, str]:
-    """Unformatted sources of `_runtime.py`, `client.py` and `__init__.py`."""
+    """Unformatted sources of `_errors.py`, `_runtime.py`, `client.py` and `__init__.py`."""
     env = _environment()
     async_name = "Async" + client_name
     context = {
@@ -72,10 +90,11 @@ def render_client_files(
         "models": sorted(model_classes),
         "sha256": sha256,
     }
-    extra = ["DEFAULT_BASE_URL", "SPEC_SHA256"] + (["X_CONTRACT_JSON"] if ir.contract_json else [])
+    extra = ["DEFAULT_BASE_URL", "SPEC_SHA256"] + (["WEBHOOK_PAYLOADS"] if ir.webhooks else [])
     context["runtime_exports"] = RUNTIME_EXPORTS
     context["exports"] = sorted({*RUNTIME_EXPORTS, client_name, async_name, *model_classes, *extra})
     return {
+        "_errors.py": env.get_template("_errors.py.jinja").render(context),
         "_runtime.py": env.get_template("_runtime.py.jinja").render(context),
         "client.py": env.get_template("client.py.jinja").render(context),
         "__init__.py": env.get_template("__init__.py.jinja").render(context),

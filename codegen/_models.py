@@ -8,7 +8,7 @@ Flags follow STYLE.md, with two deliberate differences:
   ``components/schemas`` under a known name, so the ``schemas`` scope covers everything and the client
   templates know each class name in advance (dmcg's own path-derived names are not predictable).
 ``--naming-strategy full-path`` is kept: nested inline objects get their parent's name as a prefix
-(``OrderDetailsIntegration``) instead of numbered duplicates (``Status1``).
+(``ItemPriceCurrency``) instead of numbered duplicates (``Status1``).
 Formatting is done by ``_format.ruff_format`` (isolated ruff config) rather than dmcg's formatter list.
 """
 

@@ -53,7 +53,11 @@ def _print_findings(findings: list[Finding] | tuple[Finding, ...], *, title: str
 def _specs_in(spec_dir: Path) -> list[Path]:
     if not spec_dir.is_dir():
         raise _fail(f"{spec_dir}/ not found; run from the repository root or pass --spec PATH --out DIR")
-    specs = sorted(p for p in spec_dir.iterdir() if p.suffix in _SPEC_SUFFIXES and p.is_file())
+    specs = sorted(
+        p
+        for p in spec_dir.iterdir()
+        if p.suffix in _SPEC_SUFFIXES and p.is_file() and not p.name.endswith(".schema.json")
+    )
     if not specs:
         raise _fail(f"no *.yaml/*.yml/*.json spec in {spec_dir}/")
     return specs
@@ -66,13 +70,34 @@ def _load(path: Path) -> LoadedSpec:
         raise _fail(str(exc)) from None
 
 
-def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: bool) -> bool:
+def _warning_summary(findings: tuple[Finding, ...], spec_path: Path) -> str:
+    """`80 warning(s): nullable 40, hoist-inline 30, ...; details: orders-contract lint SPEC`."""
+    counts: dict[str, int] = defaultdict(int)
+    for finding in findings:
+        if finding.level == "warning":
+            counts[finding.rule or "other"] += 1
+    if not counts:
+        return "no warnings"
+    total = sum(counts.values())
+    groups = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"{total} warning(s): {groups}; details: orders-contract lint {spec_path}"
+
+
+def _notable(findings: tuple[Finding, ...]) -> list[Finding]:
+    """Warnings about something the generated client does not do (printed, not only counted)."""
+    return [f for f in findings if f.level == "warning" and f.rule in ("security", "webhooks", "batch")]
+
+
+def _generate_one(
+    spec: LoadedSpec, spec_path: Path, out_dir: Path, names: tuple[str | None, str | None], check: bool
+) -> bool:
     """Return True when (check mode) the tree on disk differs."""
     from ._format import FormatError
     from ._generate import build_tree, diff_tree, write_tree
 
+    package, client = names
     try:
-        tree = build_tree(spec, package, check_import=not check)
+        tree = build_tree(spec, package, check_import=not check, client=client)
     except SpecError as exc:
         _print_findings(
             [f for f in exc.findings if f.level == "error"], title=f"{spec.name}: cannot generate"
@@ -94,10 +119,10 @@ def _generate_one(spec: LoadedSpec, out_dir: Path, package: str | None, check: b
         written = write_tree(tree, out_dir)
     except OSError as exc:
         raise _fail(f"cannot write to {out_dir}: {exc.strerror}") from None
-    warnings = sum(1 for f in tree.findings if f.level == "warning")
-    out.print(
-        f"{spec.name} → {out_dir / tree.package} ({len(written)} files, {warnings} normaliser warning(s))"
-    )
+    summary = _warning_summary(tree.findings, spec_path)
+    out.print(f"{spec.name} → {out_dir / tree.package} ({len(written)} files; {summary})")
+    for finding in _notable(tree.findings):
+        out.print(f"  warning: {finding.location or '/'}: {finding.message}", markup=False)
     return False
 
 
@@ -112,17 +137,32 @@ def generate(
         Path | None, typer.Option("--out", help="Output folder (default: generated/).")
     ] = None,
     package: Annotated[
-        str | None, typer.Option("--package", help="Package name (default: from the spec).")
+        str | None,
+        typer.Option("--package", help="Package name (default: the contract's, else from the file name)."),
+    ] = None,
+    client_name: Annotated[
+        str | None,
+        typer.Option(
+            "--client-name", help="Client class name (default: the contract's, else from the package)."
+        ),
     ] = None,
 ) -> None:
     """Generate models + client packages from OpenAPI specs (spec/*.yaml → generated/<package>/)."""
-    if package is not None and spec is None:
-        raise _fail("--package needs --spec (each spec in spec/ maps to its own package)")
+    if (package is not None or client_name is not None) and spec is None:
+        raise _fail("--package/--client-name need --spec (each spec in spec/ maps to its own package)")
+    if package is not None and not (
+        package.isidentifier() and package.isascii() and package == package.lower()
+    ):
+        raise _fail(f"--package {package!r} is not a lowercase Python identifier (e.g. shop_api)")
+    if client_name is not None and not (
+        client_name.isidentifier() and client_name.isascii() and client_name[:1].isupper()
+    ):
+        raise _fail(f"--client-name {client_name!r} is not a Python class name (e.g. ShopClient)")
     paths = [spec] if spec is not None else _specs_in(SPEC_DIR)
     target = out_dir if out_dir is not None else GENERATED_DIR
     drift = False
     for path in paths:
-        drift |= _generate_one(_load(path), target, package, check)
+        drift |= _generate_one(_load(path), path, target, (package, client_name), check)
     if drift:
         raise typer.Exit(1)
 
@@ -130,17 +170,19 @@ def generate(
 def lint(spec: Annotated[Path, typer.Argument(help="OpenAPI spec file to check.")]) -> None:
     """Print validation errors, normaliser rewrites and examples that fail their own schema."""
     from ._examples import check_examples
-    from ._generate import package_name, prepare
+    from ._generate import contract_of, package_name, prepare
 
     loaded = _load(spec)
     findings = validate(loaded.document)
+    package = "?"
     if not has_errors(findings):
         try:
+            package = package_name(loaded, contract_of(loaded))
             _doc, _ir, findings = prepare(loaded)
         except SpecError as exc:
             findings = list(exc.findings)
         findings = [*findings, *check_examples(loaded.document)]
-    _print_findings(findings, title=f"{loaded.name} (package {package_name(loaded)})")
+    _print_findings(findings, title=f"{loaded.name} (package {package})")
     if has_errors(findings):
         raise typer.Exit(1)
 

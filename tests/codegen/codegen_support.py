@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import typer
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "specs"
 GOLDEN_DIR = REPO / "tests" / "golden"
 GOLDEN_SPECS = {"messy_shop": FIXTURES / "messy_shop.yaml"}
 GOLDEN_COMMAND = "make golden"
-VENDOR_SPEC = REPO.parent / "shared" / "reference" / "sendcloud-v3-orders-openapi.yml"
+REFERENCE = REPO.parent / "shared" / "reference"
+VENDOR_SPEC = REFERENCE / "sendcloud-v3-orders-openapi.yml"
+SENDCLOUD_SPECS_DIR = REFERENCE / "sendcloud-specs"
+# All 20 real Sendcloud specs only when asked (slow): ORDERS_CONTRACT_VENDOR_SPECS=all.
+ALL_VENDOR_SPECS = os.environ.get("ORDERS_CONTRACT_VENDOR_SPECS", "") == "all"
 OUR_PACKAGE = REPO / "generated" / "sendcloud_orders"
+KARRIO_PACKAGE = REPO / "generated" / "karrio_batches"
+# Our own specs and the package each one generates (`make generate` / `generate --check` cover them all).
+OUR_SPECS = {
+    "sendcloud_orders": REPO / "spec" / "sendcloud-orders-v3.yaml",
+    "karrio_batches": REPO / "spec" / "karrio-batch-orders.yaml",
+}
+
+
+def codegen_app() -> typer.Typer:
+    """A typer app with only the codegen commands (`generate`, `lint`), registered as orders-contract does."""
+    from codegen.cli import register
+
+    app = typer.Typer()
+    register(app)
+    return app

@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from codegen_support import FIXTURES, REPO, VENDOR_SPEC
+from codegen_support import FIXTURES, REPO, VENDOR_SPEC, codegen_app
 from typer.testing import CliRunner
 
-from orders_contract.cli import app
-
+app = codegen_app()
 runner = CliRunner()
 BROKEN = sorted((FIXTURES / "broken").glob("*.yaml"))
 
@@ -27,6 +26,8 @@ def test_check_passes_on_the_committed_tree(monkeypatch: pytest.MonkeyPatch) -> 
     result = runner.invoke(app, ["generate", "--check"])
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
+    assert "generated/sendcloud_orders: up to date" in result.output
+    assert "generated/karrio_batches: up to date" in result.output
 
 
 @pytest.fixture()
@@ -77,6 +78,7 @@ def test_generate_any_spec_into_any_folder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "shop2").iterdir()) == [
         "__init__.py",
+        "_errors.py",
         "_runtime.py",
         "client.py",
         "models.py",
@@ -100,7 +102,12 @@ def test_broken_specs_fail_closed_with_their_message(spec: Path, tmp_path: Path)
         (["lint", "does/not/exist.yaml"], "does/not/exist.yaml: no such file"),
         (["generate", "--spec", "does/not/exist.yaml"], "does/not/exist.yaml: no such file"),
         (["lint", "."], ".: is a directory"),
-        (["generate", "--package", "x"], "--package needs --spec"),
+        (["generate", "--package", "x"], "--package/--client-name need --spec"),
+        (
+            ["generate", "--spec", "spec/x.yaml", "--package", "Bad-Name"],
+            "is not a lowercase Python identifier",
+        ),
+        (["generate", "--spec", "spec/x.yaml", "--client-name", "lower"], "is not a Python class name"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -> None:

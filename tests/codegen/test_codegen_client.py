@@ -18,6 +18,7 @@ from sendcloud_orders import (
     OrdersClient,
     OrderUpsert,
     PageLimitError,
+    RequestValidationError,
     RetryPolicy,
     UnexpectedResponse,
     parse_pointer,
@@ -103,7 +104,7 @@ def make_client(handler: Recorder, sleeps: list[float] | None = None, **kwargs: 
 
 def test_upsert_sends_auth_partner_header_and_parses_the_response() -> None:
     rec = Recorder(echo_upsert)
-    with make_client(rec, partner_id="7b0f8a7e-0000-4000-8000-000000000001") as client:
+    with make_client(rec, sendcloud_partner_id="7b0f8a7e-0000-4000-8000-000000000001") as client:
         result = client.upsert_orders([order(1), OrderUpsert.model_validate(order(2))])
     assert [r.id for r in result.data] == [1001, 1002]
     request = rec.requests[0]
@@ -125,9 +126,14 @@ def test_an_invalid_order_is_rejected_before_any_request() -> None:
     rec = Recorder(echo_upsert)
     bad = order(1)
     bad["order_details"]["order_items"][0]["quantity"] = "two"
-    with make_client(rec) as client, pytest.raises(pydantic.ValidationError):
+    with make_client(rec) as client, pytest.raises(RequestValidationError) as caught:
         client.upsert_orders([order(0), bad])
     assert rec.requests == []
+    (detail,) = caught.value.errors
+    assert (detail.batch_index, detail.field_path) == (1, ("order_details", "order_items", 0, "quantity"))
+    assert detail.pointer == "/1/order_details/order_items/0/quantity"  # where in the request body
+    assert "item 1: order_details.order_items.0.quantity" in str(caught.value)
+    assert isinstance(caught.value, ValueError) and not isinstance(caught.value, pydantic.ValidationError)
 
 
 def test_chunked_upsert_splits_250_orders_into_3_requests_in_input_order() -> None:
@@ -157,7 +163,11 @@ def test_chunked_upsert_reports_the_failed_chunk_and_accepted_results() -> None:
     with make_client(rec) as client, pytest.raises(ChunkError) as caught:
         client.upsert_orders_chunked([order(i) for i in range(150)], chunk_size=50)
     assert caught.value.offset == 50 and len(caught.value.completed) == 50
-    assert caught.value.error.errors[0].batch_index == 3  # index inside the failed chunk
+    assert caught.value.error.errors[0].batch_index == 3  # the server's index inside the failed chunk
+    assert caught.value.errors[0].batch_index == 53  # the input index
+    assert isinstance(caught.value, ApiError) and caught.value.status_code == 400
+    assert "chunk of items 50..99 failed (50 item(s) accepted before)" in str(caught.value)
+    assert "item 53: order_id: bad" in str(caught.value)
     assert len(rec.requests) == 2  # the third chunk was never sent
 
 
@@ -281,7 +291,7 @@ def test_errors_survive_pickling_as_process_pools_need() -> None:
     body = json.dumps({"errors": [{"detail": "bad", "source": {"pointer": "/data/attributes/[1]/order_id"}}]})
     api = ApiError(400, body.encode(), {"x-request-id": "r1"})
     odd = UnexpectedResponse(httpx.Response(200, content=b"[]", request=httpx.Request("GET", BASE)), "no")
-    for error in (api, odd, BatchSizeError(0, 1, 100), ChunkError(100, [], api)):
+    for error in (api, odd, BatchSizeError(0, 1, 100), ChunkError(100, 100, [], api)):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)
         assert vars(copy).keys() == vars(error).keys()

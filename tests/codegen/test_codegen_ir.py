@@ -14,7 +14,7 @@ def ir_of(document: dict[str, Any]) -> Any:
     return build_ir(doc)
 
 
-def batch_spec(max_items: int | None, contract: dict[str, Any] | None) -> dict[str, Any]:
+def batch_spec(max_items: int | None) -> dict[str, Any]:
     body_schema: dict[str, Any] = {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}}
     if max_items is not None:
         body_schema["maxItems"] = max_items
@@ -23,8 +23,6 @@ def batch_spec(max_items: int | None, contract: dict[str, Any] | None) -> dict[s
         "requestBody": {"content": {"application/json": {"schema": body_schema}}},
         "responses": {"200": {"description": "ok"}},
     }
-    if contract is not None:
-        op["x-contract"] = contract
     return {
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "1"},
@@ -33,14 +31,13 @@ def batch_spec(max_items: int | None, contract: dict[str, Any] | None) -> dict[s
     }
 
 
-def test_batch_max_comes_from_x_contract_then_max_items_then_a_warning() -> None:
-    ir, notes = ir_of(batch_spec(7, {"batch": {"max_items": 3, "min_items": 2}}))
-    assert (ir.batch.max_items, ir.batch.min_items, ir.batch.body_arg) == (3, 2, "things") and not notes
-    ir, notes = ir_of(batch_spec(7, None))
-    assert (ir.batch.max_items, ir.batch.min_items) == (7, 1) and not notes
-    ir, notes = ir_of(batch_spec(None, None))
+def test_without_a_contract_the_batch_max_is_max_items_else_a_warning() -> None:
+    ir, notes = ir_of(batch_spec(7))
+    assert (ir.batch.max_items, ir.batch.min_items, ir.batch.body_arg) == (7, 1, "things") and not notes
+    ir, notes = ir_of(batch_spec(None))
     assert ir.batch.max_items is None
     assert [(n.rule, n.location) for n in notes] == [("batch", "/paths/~1things/post/requestBody")]
+    assert ir.conflict is None and ir.polling is None and ir.errors.head is None
 
 
 def test_our_spec_ir_matches_spec_shape() -> None:
@@ -76,9 +73,33 @@ def test_our_spec_ir_matches_spec_shape() -> None:
         and ir.conflict.pointer == "/data"
         and "still processing" in ir.conflict.detail
     )
-    assert ir.pointer_prefix == "/data/attributes/"
-    assert ir.error_model == "ErrorResponse" and ir.basic_auth and ir.partner_header == "Sendcloud-Partner-Id"
-    assert '"max_items": 100' in ir.contract_json
+    assert ir.errors.style == "pointer" and ir.errors.pointer_at == "/source/pointer"
+    assert ir.errors.head is not None and ir.errors.head.endswith("[") and ir.errors.middle == "]"
+    assert ir.error_model == "ErrorResponse" and ir.basic_auth
+    assert [o.name for o in ir.header_options] == ["Sendcloud-Partner-Id"]
+    assert ops["upsertOrders"].idempotent and not ops["deleteOrder"].idempotent  # keyed upsert: safe
+    assert not ops["updateOrder"].idempotent and ops["getOrder"].idempotent
+    get_id = next(p for p in ops["getOrder"].params if p.name == "id")
+    assert get_id.annotation == "int | str"  # Order.id is a string, the upsert result's id an integer
+
+
+def test_karrio_ir_takes_the_wrapped_list_and_the_async_operation_from_the_contract() -> None:
+    _doc, ir, findings = prepare(load_spec(REPO / "spec" / "karrio-batch-orders.yaml"))
+    assert ir.batch is not None
+    assert (ir.batch.items_field, ir.batch.item_model, ir.batch.max_items) == ("orders", "OrderData", None)
+    assert ir.batch.result_field is None  # asynchronous: the answer is an operation
+    assert not any(f.rule == "batch" for f in findings)  # the contract states "no limit"
+    assert ir.polling is not None and ir.polling.status_method == "retrieve_batch_operation"
+    assert "completed_with_errors" in ir.polling.terminal and ir.polling.succeeded == ("completed",)
+    assert (ir.errors.style, ir.errors.head, ir.errors.index_at) == ("message_path", "orders[", "/index")
+    assert [(s.kind, s.option, s.header, s.prefix) for s in ir.security] == [
+        ("api_key", "api_key", "Authorization", "Token")
+    ]
+    assert ir.header_options == ()
+    assert {o.pagination.iter_name for o in ir.operations if o.pagination} == {
+        "iter_orders",
+        "iter_batch_operations",
+    }
 
 
 def test_vendor_spec_gets_generic_equivalents() -> None:
@@ -88,16 +109,15 @@ def test_vendor_spec_gets_generic_equivalents() -> None:
         pytest.skip(f"vendor spec not found at {VENDOR_SPEC}")
     _doc, ir, findings = prepare(load_spec(VENDOR_SPEC))
     names = {op.method_name for op in ir.operations}
-    assert "sc_public_v3_orders_get_retrieve_order" in names
-    assert ir.batch is not None and ir.batch.method_name == "sc_public_v3_orders_post_create_orders"
+    assert "retrieve_order" in names  # sc-public-v3-orders-get-retrieve_order, by the documented rule
+    by_name = {op.method_name: op for op in ir.operations}
+    assert "operationId ``sc-public-v3-orders-get-retrieve_order``" in by_name["retrieve_order"].docstring
+    assert ir.batch is not None and ir.batch.method_name == "create_orders"
     assert ir.batch.max_items is None and ir.batch.body_arg == "orders"  # no maxItems upstream: warned
     assert any(f.rule == "batch" for f in findings)
-    assert ir.conflict is None  # no x-contract: only 5xx/transport retries
+    assert ir.conflict is None  # no contract: only 429/5xx/transport retries
     listing = next(op for op in ir.operations if op.pagination)
-    assert (
-        listing.pagination is not None
-        and listing.pagination.iter_name == "iter_sc_public_v3_orders_get_list_orders"
-    )
+    assert listing.pagination is not None and listing.pagination.iter_name == "iter_orders"
 
 
 def test_parameters_never_shadow_generated_locals() -> None:

@@ -62,4 +62,5 @@ def test_build_tree_can_import_check_and_write_tree_trusts_it(tmp_path: Path) ->
     tree = build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg", check_import=True)
     assert tree.import_checked
     written = write_tree(tree, tmp_path)
-    assert [p.name for p in written] == ["__init__.py", "_runtime.py", "client.py", "models.py", "py.typed"]
+    names = [p.name for p in written]
+    assert names == ["__init__.py", "_errors.py", "_runtime.py", "client.py", "models.py", "py.typed"]
