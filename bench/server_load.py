@@ -33,9 +33,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contracts.server import RunningServer, running_server  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 from sendcloud_orders.models import OrderUpsert  # noqa: E402
+
+from contracts.server import RunningServer, running_server  # noqa: E402
 
 BATCH = 100
 _MARK_A, _MARK_B = b"AAAAAAAAAAAA", b"BBBBBBBBBBBB"
