@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from contracts.contract import Contract, load_contract
 
 from ._app import create_app
+from ._protocol import http_protocol
 from ._settings import DEFAULT_DB_PATH, ServerSettings
 from ._shape import shape_of
 from ._storage import Store
@@ -157,6 +158,7 @@ def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": 5,
         "access_log": False,
+        "http": http_protocol(settings),  # connection-level HTTP (lingering close, JSON 400s): _protocol.py
     }
 
 
@@ -288,7 +290,7 @@ def running_server_in_thread(
         port = sock.getsockname()[1]
         settings = settings.replace(host="127.0.0.1", port=port)
         config = uvicorn.Config(create_app(settings), log_level=settings.log_level, access_log=False,
-                                timeout_graceful_shutdown=5)  # fmt: skip
+                                timeout_graceful_shutdown=5, http=http_protocol(settings))  # fmt: skip
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

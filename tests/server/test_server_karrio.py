@@ -1,4 +1,4 @@
-"""The Karrio dialect over real HTTP: asynchronous batch operations, reuse by key, located validation, token auth,
+"""The Karrio dialect over real HTTP: async batch operations, reuse by key, located validation, token auth,
 page-style lists — all served from spec/karrio-batch-orders.yaml by the same server code."""
 
 from __future__ import annotations
