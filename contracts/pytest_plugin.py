@@ -1,12 +1,15 @@
 """pytest plugin (entry point ``pytest11``): the contract rules as pytest tests.
 
 ``pytest --orders-contract-url URL --orders-contract-username U --orders-contract-password P
---orders-contract-integration-id N`` adds one test per rule (``orders-contract::<rule id>``). Without
-``--orders-contract-url`` the plugin only registers its options: nothing else is imported or collected.
+--orders-contract-owned N`` adds one test per rule (``orders-contract::<rule id>``);
+``--orders-contract-token`` replaces username/password for token schemes, ``--orders-contract-spec``
+names the spec (a path or a packaged name). Without ``--orders-contract-url`` the plugin only registers
+its options: nothing else is imported or collected.
 """
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,6 +21,10 @@ if TYPE_CHECKING:
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
 
 _SESSION_KEY = pytest.StashKey["SuiteSession | None"]()
+_LEGACY = {
+    "--orders-contract-integration-id": "orders_contract_owned",
+    "--orders-contract-foreign-integration-id": "orders_contract_foreign",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,20 +32,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orders-contract-url", help="API root of the server under test (enables the suite).")
     group.addoption("--orders-contract-username", help="HTTP Basic username.")
     group.addoption("--orders-contract-password", help="HTTP Basic password.")
+    group.addoption("--orders-contract-token", help="API key or bearer token (token auth schemes).")
     group.addoption(
-        "--orders-contract-integration-id",
+        "--orders-contract-owned",
         action="append",
-        type=int,
         default=[],
-        help="Integration id of the account (repeat for two).",
+        help="A value of the contract's ownership member the account owns (repeat for two).",
     )
     group.addoption(
-        "--orders-contract-foreign-integration-id", type=int, help="Integration of another account."
+        "--orders-contract-foreign", action="append", default=[], help="A value another account owns."
     )
+    group.addoption(
+        "--orders-contract-header", action="append", default=[], help="'Name: value' sent with every request."
+    )
+    for old, new in _LEGACY.items():  # the old option names, hidden
+        group.addoption(old, action="append", default=[], dest=new, help=argparse.SUPPRESS)
     group.addoption("--orders-contract-rules", help="Comma-separated rule ids (default: all).")
     group.addoption("--orders-contract-profile", help="Hypothesis profile: ci, dev or deep.")
     group.addoption("--orders-contract-seed", type=int, help="Seed for a reproducible run.")
-    group.addoption("--orders-contract-spec", help="OpenAPI spec with the x-contract block.")
+    group.addoption(
+        "--orders-contract-spec",
+        help="OpenAPI spec with an x-contract block: a path or a packaged spec's name.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,19 +67,26 @@ def _session(config: pytest.Config) -> SuiteSession:
     if existing is not None:
         return existing
     opt = config.getoption
-    missing = [name for name in ("username", "password") if not opt(f"--orders-contract-{name}")]
-    if missing or not opt("--orders-contract-integration-id"):
-        names = [f"--orders-contract-{n}" for n in missing]
-        if not opt("--orders-contract-integration-id"):
-            names.append("--orders-contract-integration-id")
-        raise pytest.UsageError(f"--orders-contract-url also needs {', '.join(names)}")
+    token = opt("--orders-contract-token")
+    if token is None and not (opt("--orders-contract-username") and opt("--orders-contract-password")):
+        raise pytest.UsageError(
+            "--orders-contract-url also needs --orders-contract-username and --orders-contract-password "
+            "(HTTP Basic) or --orders-contract-token"
+        )
+    headers = []
+    for raw in opt("--orders-contract-header"):
+        name, sep, value = str(raw).partition(":")
+        if not sep:
+            raise pytest.UsageError(f"--orders-contract-header takes 'Name: value', got {raw!r}")
+        headers.append((name.strip(), value.strip()))
     rules = opt("--orders-contract-rules")
     run_config = RunConfig(
         base_url=str(opt("--orders-contract-url")),
-        username=str(opt("--orders-contract-username")),
-        password=str(opt("--orders-contract-password")),
-        integration_ids=tuple(opt("--orders-contract-integration-id")),
-        foreign_integration_id=opt("--orders-contract-foreign-integration-id"),
+        username=str(token if token is not None else opt("--orders-contract-username")),
+        password="" if token is not None else str(opt("--orders-contract-password")),
+        owned=tuple(opt("--orders-contract-owned")),
+        foreign=tuple(opt("--orders-contract-foreign")),
+        headers=tuple(headers),
         rules=tuple(rules.split(",")) if rules else (),
         seed=opt("--orders-contract-seed"),
         spec_path=opt("--orders-contract-spec"),
@@ -100,6 +122,8 @@ class RuleItem(pytest.Item):
             raise ContractFailure(f"target unreachable: {exc}") from None
         if result.status == "skipped":
             pytest.skip(result.message)
+        if result.status == "not_applicable":
+            pytest.skip(f"not applicable: {result.message}")
         if result.status == "failed":
             raise ContractFailure(f"{result.message}\n\n{result.reproduction}".rstrip())
 

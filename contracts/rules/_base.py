@@ -1,19 +1,30 @@
-"""Rule model: a registry of rules, the context they run in, and how they pass, fail or skip."""
+"""Rule model: a registry of rules (each declares its place in the run order and when it applies), the
+context they run in, and how they pass, fail, skip or do not apply."""
 
 from __future__ import annotations
 
 import itertools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..strategies import Contract, SpecDocument
 from ._curl import render_reproduction
 from ._http import Api, Exchange, Reply
 from ._validate import ResponseValidator
 
-__all__ = ["REGISTRY", "Rule", "RuleContext", "RuleFailed", "RuleSkipped", "rule"]
+__all__ = [
+    "REGISTRY",
+    "Rule",
+    "RuleContext",
+    "RuleFailed",
+    "RuleNotApplicable",
+    "RuleSkipped",
+    "registered_rules",
+    "rule",
+]
 
 
 class RuleFailed(AssertionError):
@@ -31,7 +42,14 @@ class RuleFailed(AssertionError):
 
 
 class RuleSkipped(Exception):
-    """The rule cannot run against this target/configuration; the message says why."""
+    """The rule cannot run against this target/configuration (e.g. a value the caller did not give)."""
+
+
+class RuleNotApplicable(Exception):
+    """The contract makes no promise this rule checks (e.g. no ``max_items``); the message says why."""
+
+
+Applies = Callable[[Contract], str | None]  # None: the rule applies; else the reason it does not
 
 
 @dataclass(frozen=True)
@@ -40,23 +58,37 @@ class Rule:
     description: str
     source: str
     func: Callable[[RuleContext], None] = field(repr=False)
+    order: int = 0  # place in the run order (declared with the rule; ties by id)
+    applies: Applies | None = field(default=None, repr=False)
+
+    def not_applicable(self, contract: Contract) -> str | None:
+        """Why this rule does not apply to ``contract`` (None when it does)."""
+        return self.applies(contract) if self.applies is not None else None
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    rule_id: str, description: str, source: str
+    rule_id: str, description: str, source: str, *, order: int, applies: Applies | None = None
 ) -> Callable[[Callable[[RuleContext], None]], Callable[[RuleContext], None]]:
-    """Register ``func`` as rule ``rule_id`` (ids are unique and stable)."""
+    """Register ``func`` as rule ``rule_id`` (ids and orders are unique and stable)."""
 
     def register(func: Callable[[RuleContext], None]) -> Callable[[RuleContext], None]:
         if rule_id in REGISTRY:
             raise ValueError(f"rule id {rule_id!r} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, description, source, func)
+        clash = [r.id for r in REGISTRY.values() if r.order == order]
+        if clash:
+            raise ValueError(f"rule {rule_id!r} declares order {order}, already taken by {clash[0]!r}")
+        REGISTRY[rule_id] = Rule(rule_id, description, source, func, order, applies)
         return func
 
     return register
+
+
+def registered_rules() -> tuple[Rule, ...]:
+    """Every registered rule in run order."""
+    return tuple(sorted(REGISTRY.values(), key=lambda r: (r.order, r.id)))
 
 
 @dataclass
@@ -65,8 +97,10 @@ class RuleContext:
 
     api: Api
     spec: SpecDocument
-    integration_ids: tuple[int, ...]
-    foreign_integration_id: int | None = None
+    owned: tuple[Any, ...] = ()  # values of contract.ownership.member the caller owns
+    foreign: tuple[Any, ...] = ()  # values of that member the caller does NOT own
+    tenant_headers: Mapping[str, str] = field(default_factory=dict)
+    operation_timeout: float | None = None  # cap on contract.processing.operation.complete_within_seconds
     max_examples: int = 10
     schemathesis_examples: int = 5
     seed: int = 0
@@ -74,7 +108,7 @@ class RuleContext:
     poll_timeout: float = 5.0
     rule_budget: float = 30.0
     shrink_budget: float = 4.0
-    created: set[int] = field(default_factory=set)
+    created: set[Any] = field(default_factory=set)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,6 +137,9 @@ class RuleContext:
 
     def skip(self, reason: str) -> RuleSkipped:
         return RuleSkipped(reason)
+
+    def not_applicable(self, reason: str) -> RuleNotApplicable:
+        return RuleNotApplicable(reason)
 
     def time_left(self, started: float) -> float:
         return min(self.api.remaining(), self.rule_budget - (time.monotonic() - started))

@@ -1,33 +1,40 @@
-"""Batch rules: valid batches accepted, the size limit, atomicity, and result order."""
+"""Batch rules: valid batches accepted and readable, the size limit, an empty list, atomicity, result
+order and duplicate keys inside one batch."""
 
 from __future__ import annotations
 
 import copy
-from functools import partial
 from typing import Any
 
+from ..contract import Contract, pointer_get
 from ..strategies import (
-    ExpectedError,
     InvalidBatch,
     build_batch,
+    documented_error,
+    expected_error,
+    id_member,
     invalid_batches,
-    set_pointer,
+    mark_member,
     valid_batches,
     valid_orders,
 )
 from ._base import RuleContext, rule
 from ._support import (
+    accepted,
     after_processing,
-    created_ids,
     expect_error,
     fault_at_key,
     find_by_key,
-    get_pointer,
-    poll,
+    get_mark,
     post_batch,
+    processed_ids,
     property_run,
+    read_back,
+    read_one,
     rekey,
     rekey_many,
+    set_mark,
+    stored,
 )
 
 __all__: list[str] = []
@@ -35,218 +42,249 @@ __all__: list[str] = []
 Order = dict[str, Any]
 
 
-def _key(ctx: RuleContext, order: Order) -> tuple[str, int]:
-    return str(get_pointer(order, ctx.contract.order_id_path)), int(
-        get_pointer(order, ctx.contract.integration_path)
-    )
+def _no_limit(contract: Contract) -> str | None:
+    if contract.batch.max_items is None:
+        return "x-contract.batch.max_items is absent: the API documents no batch-size limit"
+    return None
 
 
-def _get(ctx: RuleContext, pk: int) -> Any:
-    return ctx.api.request("GET", f"/orders/{pk}")
+def _not_atomic(contract: Contract) -> str | None:
+    return None if contract.batch.atomic else "x-contract.batch.atomic is false"
 
 
 @rule(
     "batch.accepts_valid",
-    "Valid batches of 1..max_items orders over the given integrations answer 201 with one result per "
-    "order, matching the spec, and the orders become readable.",
-    "seed 001: 'Process multiple orders in a single request (up to 100 orders maximum)'; "
-    "spec: upsertOrders 201 OrderUpsertResponse; x-contract.batch",
+    "Valid batches of min_items..max_items items are accepted with a documented success, every item gets "
+    "a stored id (in the answer, or in the finished operation), and the items become readable.",
+    "x-contract.batch (items, min_items, max_items), x-contract.processing; spec: the batch_write operation",
+    order=10,
 )
 def accepts_valid(ctx: RuleContext) -> None:
+    operation_id = ctx.contract.batch_write.operation_id
+
     def check(batch: list[Order]) -> None:
         batch = rekey(ctx, batch)
         reply = post_batch(ctx, batch)
-        if reply.status != 201:
+        if not accepted(ctx, reply):
             raise ctx.fail(
-                f"valid batch of {len(batch)} orders: expected 201, got {reply.describe(200)}", reply
+                f"valid batch of {len(batch)} items: expected a success, got {reply.describe(200)}", reply
             )
-        problems = ctx.validator.problems("upsertOrders", reply)
+        problems = ctx.validator.problems(operation_id, reply)
         if problems:
-            raise ctx.fail(f"201 reply does not match the spec: {problems[0]}", reply)
-        ids = created_ids(ctx, reply)
-        if len(ids) != len(batch):
-            raise ctx.fail(f"{len(batch)} orders sent, {len(ids)} results in the 201 reply", reply)
+            raise ctx.fail(f"{reply.status} answer does not match the spec: {problems[0]}", reply)
+        ids = processed_ids(ctx, reply, len(batch))
+        if not ctx.contract.has("read_one"):
+            return
         for i in sorted({0, len(batch) - 1}):
-            got = poll(ctx, partial(_get, ctx, ids[i]), lambda r: r.status == 200)
+            got = read_back(ctx, ids[i])
             if got.status != 200:
-                raise ctx.fail(f"order [{i}] accepted as id {ids[i]} but GET answers {got.describe(120)}")
+                raise ctx.fail(
+                    f"item [{i}] accepted as id {ids[i]!r} but reading it answers {got.describe(120)}", got
+                )
 
-    property_run(ctx, valid_batches(ctx.integration_ids, spec=ctx.spec), check)
+    property_run(ctx, valid_batches(ctx.owned, spec=ctx.spec, max_size=_cap(ctx)), check)
+
+
+def _cap(ctx: RuleContext) -> int | None:
+    """Largest batch the property rules send when the contract has no limit (keep runs short)."""
+    return None if ctx.contract.batch.max_items is not None else 20
 
 
 @rule(
     "batch.limit",
-    "A batch of exactly max_items orders is accepted; max_items + 1 is rejected with the documented error "
-    "and stores nothing; an empty batch is rejected.",
-    "seed 001: 'Maximum batch size: 100 orders per request'; x-contract.batch.max_items, errors.too_many",
+    "A batch of exactly max_items items is accepted; max_items + 1 is rejected with the documented error "
+    "and stores nothing.",
+    "x-contract.batch.max_items, errors.documented.too_many",
+    order=20,
+    applies=_no_limit,
 )
 def batch_limit(ctx: RuleContext) -> None:
     contract = ctx.contract
-    integration = ctx.integration_ids[0]
+    limit = contract.batch.max_items
+    assert limit is not None
 
     def check(order: Order) -> None:
-        full = rekey(
-            ctx, build_batch(contract, [order], [integration], [f"x-{i}" for i in range(contract.max_items)])
-        )
+        full = rekey(ctx, build_batch(contract, [order], ctx.owned[:1], [f"x-{i}" for i in range(limit)]))
         reply = post_batch(ctx, full)
-        if reply.status != 201:
+        if not accepted(ctx, reply):
             raise ctx.fail(
-                f"a batch of exactly {contract.max_items} orders: expected 201, got {reply.describe(200)}",
-                reply,
+                f"a batch of exactly {limit} items: expected a success, got {reply.describe(200)}", reply
             )
-        over = rekey(
-            ctx,
-            build_batch(contract, [order], [integration], [f"x-{i}" for i in range(contract.max_items + 1)]),
-        )
+        over = rekey(ctx, build_batch(contract, [order], ctx.owned[:1], [f"x-{i}" for i in range(limit + 1)]))
         reply = post_batch(ctx, over)
-        too_many = contract.errors.get("too_many", {})
-        detail = too_many.get("detail")
-        expected = ExpectedError(
-            int(too_many.get("status", 400)),
-            too_many.get("pointer", contract.whole_batch_pointer),
-            too_many.get("code"),
-            detail.format(max=contract.max_items, count=len(over)) if detail else None,
+        expected = expected_error(
+            contract,
+            documented_error(contract, "too_many"),
+            max=limit,
+            min=contract.batch.min_items,
+            count=len(over),
         )
-        expect_error(ctx, reply, expected, what=f"a batch of {len(over)} orders")
+        expect_error(ctx, reply, expected, what=f"a batch of {len(over)} items")
         after_processing(ctx, order)
-        for order_over in (over[0], over[-1]):
-            _, found = find_by_key(ctx, *_key(ctx, order_over))
+        for item in (over[0], over[-1]):
+            _, found = find_by_key(ctx, item)
             if found:
-                raise ctx.fail(f"the rejected batch of {len(over)} stored order {found[0].get('id')}")
-        empty = post_batch(ctx, [])
-        if contract.min_items > 0 and empty.status != 400:
-            raise ctx.fail(f"an empty batch: expected 400, got {empty.describe(160)}", empty)
+                raise ctx.fail(f"the rejected batch of {len(over)} items stored {found[0].get('id')!r}")
 
-    property_run(ctx, valid_orders([integration], spec=ctx.spec), check, max_examples=1)
+    property_run(ctx, valid_orders(ctx.owned, spec=ctx.spec), check, max_examples=1)
+
+
+@rule(
+    "batch.empty",
+    "An empty list is refused with the documented error (a 4xx), never accepted.",
+    "x-contract.batch.min_items; errors.documented (too_few / empty_batch)",
+    order=25,
+    applies=lambda c: (
+        None if c.batch.min_items >= 1 else "x-contract.batch.min_items is 0: empty lists are allowed"
+    ),
+)
+def batch_empty(ctx: RuleContext) -> None:
+    contract = ctx.contract
+    documented = documented_error(contract, "empty")
+    expected = expected_error(
+        contract, documented, min=contract.batch.min_items, max=contract.batch.max_items, count=0
+    )
+    reply = post_batch(ctx, [])
+    if documented is None:
+        if not 400 <= reply.status < 500:
+            raise ctx.fail(f"an empty list: expected a 4xx, got {reply.describe(160)}", reply)
+        return
+    expect_error(ctx, reply, expected, what="an empty list", check_pointer=contract.errors.style == "pointer")
 
 
 @rule(
     "batch.atomic",
-    "A batch with one invalid order is rejected as a whole: orders it would create do not exist and "
-    "orders it would update read back exactly as before.",
-    "seed 001: 'All-or-nothing transaction ... zero orders are created or updated'; x-contract.batch.atomic",
+    "A batch with one invalid item is rejected as a whole, with the failing item located: items it would "
+    "create do not exist and items it would write read back exactly as before.",
+    "x-contract.batch.atomic, errors.location",
+    order=30,
+    applies=_not_atomic,
 )
 def batch_atomic(ctx: RuleContext) -> None:
-    if not ctx.contract.atomic:
-        raise ctx.skip("x-contract.batch.atomic is false")
-
     def check(bad: InvalidBatch) -> None:
-        valid, broken = rekey_many(ctx, bad.valid_batch, bad.batch, keep=fault_at_key(ctx, bad))
+        valid, broken = rekey_many(ctx, bad.valid_batch, bad.items or [], keep=fault_at_key(ctx, bad))
         index = bad.index if bad.index is not None else 0
         before_idx = [i for i in range(len(valid)) if i != index and i % 2 == 0][:5]
-        existing: dict[int, Any] = {}
+        existing: dict[int, tuple[Any, Any]] = {}
         if before_idx:
             reply = post_batch(ctx, [valid[i] for i in before_idx])
-            if reply.status != 201:
-                raise ctx.fail(f"setup: a valid batch answered {reply.describe(160)}", reply)
-            ids = created_ids(ctx, reply)
+            ids = processed_ids(ctx, reply, len(before_idx))
             for i, pk in zip(before_idx, ids, strict=False):
-                got = poll(ctx, partial(_get, ctx, pk), lambda r: r.status == 200)
-                existing[i] = got.data
-                set_pointer(broken[i], "/order_number", f"changed-{i}")
-        reply = post_batch(ctx, broken)
-        if reply.status == 201 or reply.status < 400:
+                got = read_back(ctx, pk)
+                existing[i] = (pk, got.data)
+                set_mark(ctx, broken[i], f"changed-{i}")
+        reply = post_batch(ctx, ctx.contract.batch.wrap(broken))
+        if reply.status < 400:
             raise ctx.fail(
-                f"batch with an invalid order ({bad.description}) answered {reply.describe(160)}", reply
+                f"batch with an invalid item ({bad.description}) answered {reply.describe(160)}", reply
             )
+        for expected in bad.expected_errors:
+            expect_error(ctx, reply, expected, what=bad.description, check_text=False)
         new_idx = [i for i in range(len(valid)) if i != index and i not in existing][:5]
         if new_idx or existing:
             after_processing(ctx, valid[(new_idx or list(existing))[0]])
         for i in new_idx:
-            _, found = find_by_key(ctx, *_key(ctx, valid[i]))
+            _, found = find_by_key(ctx, valid[i])
             if found:
                 raise ctx.fail(
-                    f"rejected batch ({bad.description}) still stored order [{i}] as id {found[0].get('id')}"
+                    f"rejected batch ({bad.description}) still stored item [{i}] as {found[0].get('id')!r}"
                 )
-        for i, before in existing.items():
-            if not isinstance(before, dict) or "data" not in before:
-                continue
-            pk = int(before["data"]["id"])
-            after = _get(ctx, pk)
+        for i, (pk, before) in existing.items():
+            after = read_one(ctx, pk)
             if after.data != before:
                 raise ctx.fail(
-                    f"rejected batch ({bad.description}) changed order [{i}] (id {pk}): "
-                    f"order_number is now {_order_number(after.data)!r}",
+                    f"rejected batch ({bad.description}) changed item [{i}] (id {pk!r}): its mark is now "
+                    f"{get_mark(ctx, stored(ctx, after))!r}",
                     after,
                 )
 
-    strategy = invalid_batches(ctx.integration_ids, spec=ctx.spec, max_size=20)
-    property_run(ctx, strategy, check)
-
-
-def _order_number(data: Any) -> Any:
-    return data.get("data", {}).get("order_number") if isinstance(data, dict) else None
+    property_run(ctx, invalid_batches(ctx.owned, spec=ctx.spec, max_size=20), check)
 
 
 @rule(
     "batch.result_order",
-    "The 201 data array answers the request items in order: data[i] is request item i (same order_id "
-    "and order_number; the known id for an update).",
-    "x-contract.batch.result_order: request; seed 001: source.pointer '[1] for the second order'",
+    "The per-item results answer the request items in order: result [i] is request item [i] (same id member; "
+    "the known stored id for an item that already exists).",
+    "x-contract.batch.result_order: request",
+    order=40,
+    applies=lambda c: (
+        None if c.batch.result_order == "request" else "x-contract.batch.result_order is unordered"
+    ),
 )
 def result_order(ctx: RuleContext) -> None:
+    member = id_member(ctx.contract)
+
     def check(batch: list[Order]) -> None:
         batch = rekey(ctx, batch)
         known_idx = list(range(0, len(batch), 3))
-        reply = post_batch(ctx, [batch[i] for i in known_idx])
-        if reply.status != 201:
-            raise ctx.fail(f"setup: a valid batch answered {reply.describe(160)}", reply)
-        known = dict(zip(known_idx, created_ids(ctx, reply), strict=False))
+        known = dict(
+            zip(known_idx, processed_ids(ctx, post_batch(ctx, [batch[i] for i in known_idx])), strict=False)
+        )
         for i, order in enumerate(batch):
-            set_pointer(order, "/order_number", f"n-{i}")
+            set_mark(ctx, order, f"n-{i}")
         reply = post_batch(ctx, batch)
-        if reply.status != 201:
-            raise ctx.fail(f"valid batch answered {reply.describe(160)}", reply)
-        ids = created_ids(ctx, reply)
-        data = reply.data["data"]
-        for i, (order, result) in enumerate(zip(batch, data, strict=False)):
-            want = get_pointer(order, ctx.contract.order_id_path)
-            if result.get("order_id") != want or result.get("order_number") != order["order_number"]:
-                raise ctx.fail(
-                    f"data[{i}] is {result.get('order_id')!r}/{result.get('order_number')!r}, "
-                    f"request item {i} is {want!r}/{order['order_number']!r}",
-                    reply,
-                )
+        ids = processed_ids(ctx, reply, len(batch))
+        results = _results(ctx, reply)
+        for i, order in enumerate(batch):
+            result = results[i] if i < len(results) else None
+            for pointer in (member, mark_member(ctx.spec)):
+                shown, want = pointer_get(result, pointer, None), pointer_get(order, pointer, None)
+                if shown is not None and shown != want:
+                    raise ctx.fail(
+                        f"result [{i}] has {pointer} {shown!r}, request item {i} has {want!r}", reply
+                    )
             if i in known and ids[i] != known[i]:
                 raise ctx.fail(
-                    f"data[{i}].id is {ids[i]}, but request item {i} updates order {known[i]}", reply
+                    f"result [{i}] has id {ids[i]!r}, but request item {i} is stored as {known[i]!r}", reply
+                )
+        for i in sorted({0, len(batch) // 2, len(batch) - 1}):
+            got = read_back(ctx, ids[i])
+            item = stored(ctx, got)
+            if ctx.contract.key.key_of(item)[0] != ctx.contract.key.key_of(batch[i])[0]:
+                raise ctx.fail(
+                    f"result [{i}] names {ids[i]!r}, which holds {ctx.contract.key.key_of(item)[0]!r}, "
+                    f"not request item {i} ({ctx.contract.key.key_of(batch[i])[0]!r})",
+                    got,
                 )
 
-    property_run(ctx, valid_batches(ctx.integration_ids, spec=ctx.spec, min_size=2, max_size=30), check)
+    property_run(ctx, valid_batches(ctx.owned, spec=ctx.spec, min_size=2, max_size=30), check)
+
+
+def _results(ctx: RuleContext, reply: Any) -> list[Any]:
+    results = pointer_get(reply.data, ctx.contract.processing.results or "", None)
+    return results if isinstance(results, list) else []
 
 
 @rule(
     "batch.duplicate_keys",
-    "Two items of one batch with the same upsert key are refused with the documented error at the later "
-    "item's order_id, naming the first index; nothing of the batch is stored.",
-    "x-contract.batch.duplicate_keys: reject, errors.duplicate_key (our decision, spec example DuplicateKey)",
+    "Two items of one batch with the same key are refused with the documented error at the later item, "
+    "naming the first index; nothing of the batch is stored.",
+    "x-contract.batch.duplicate_keys: reject, errors.documented.duplicate_key",
+    order=50,
+    applies=lambda c: (
+        None
+        if c.batch.duplicate_keys == "reject"
+        else f"x-contract.batch.duplicate_keys is {c.batch.duplicate_keys!r}, not 'reject'"
+    ),
 )
 def duplicate_keys(ctx: RuleContext) -> None:
     contract = ctx.contract
-    if contract.duplicate_keys != "reject":
-        raise ctx.skip(f"x-contract.batch.duplicate_keys is {contract.duplicate_keys!r}, not 'reject'")
-    spec = contract.errors.get("duplicate_key", {})
+    documented = documented_error(contract, "duplicate_key")
 
     def check(batch: list[Order]) -> None:
         batch = rekey(ctx, batch)
         first, later = 0, len(batch)
         twin = copy.deepcopy(batch[first])
-        twin["order_number"] = f"{batch[first]['order_number']}-twin"
+        set_mark(ctx, twin, "twin")
         batch.append(twin)
-        order_id, integration = _key(ctx, batch[first])
-        detail = spec.get("detail")
-        expected = ExpectedError(
-            int(spec.get("status", 400)),
-            contract.pointer(later, spec.get("pointer_path", contract.order_id_path)),
-            spec.get("code"),
-            detail.format(order_id=order_id, integration_id=integration, first=first) if detail else None,
-        )
+        key = list(contract.key.key_of(batch[first]))
+        expected = expected_error(contract, documented, index=later, key=key, first=first)
         reply = post_batch(ctx, batch)
-        expect_error(ctx, reply, expected, what=f"items [{first}] and [{later}] share one upsert key")
+        expect_error(ctx, reply, expected, what=f"items [{first}] and [{later}] share one key")
         after_processing(ctx, batch[first])
-        _, found = find_by_key(ctx, order_id, integration)
+        _, found = find_by_key(ctx, batch[first])
         if found:
-            raise ctx.fail(f"the refused batch stored order {found[0].get('id')} for the duplicated key")
+            raise ctx.fail(f"the refused batch stored {found[0].get('id')!r} for the duplicated key")
 
-    limit = max(1, contract.max_items - 1)
-    property_run(ctx, valid_batches(ctx.integration_ids, spec=ctx.spec, max_size=min(limit, 5)), check)
+    limit = max(1, (contract.batch.max_items or 6) - 1)
+    property_run(ctx, valid_batches(ctx.owned, spec=ctx.spec, max_size=min(limit, 5)), check)

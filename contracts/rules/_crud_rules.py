@@ -1,4 +1,4 @@
-"""Single-order lifecycle and listing rules: CRUD, filters, cursor pagination."""
+"""Single-item lifecycle and listing rules: read/update/delete, filters, pagination."""
 
 from __future__ import annotations
 
@@ -8,9 +8,23 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..strategies import build_batch, set_pointer, valid_orders
+from ..contract import Contract, pointer_get
+from ..strategies import build_batch, id_member, mark_member, owned_member, set_pointer, valid_orders
 from ._base import RuleContext, rule
-from ._support import created_ids, get_pointer, poll, post_batch, property_run, rekey
+from ._support import (
+    get_mark,
+    list_items,
+    page_size_param,
+    poll,
+    post_batch,
+    processed_ids,
+    property_run,
+    read_back,
+    read_one,
+    rekey,
+    set_mark,
+    stored,
+)
 
 __all__: list[str] = []
 
@@ -18,188 +32,228 @@ Order = dict[str, Any]
 _NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
 
 
-def _check(ctx: RuleContext, op_id: str, reply: Any, what: str) -> None:
-    problems = ctx.validator.problems(op_id, reply)
+def _check(ctx: RuleContext, role: str, reply: Any, what: str) -> None:
+    problems = ctx.validator.problems(ctx.contract.operation(role).operation_id, reply)  # type: ignore[arg-type]
     if problems:
         raise ctx.fail(f"{what}: {problems[0]}", reply)
 
 
-def _data(reply: Any) -> Any:
-    return reply.data.get("data") if isinstance(reply.data, dict) else None
+def _crud_applies(contract: Contract) -> str | None:
+    missing = [role for role in ("read_one", "update", "delete") if not contract.has(role)]
+    return f"x-contract.operations binds no {', '.join(missing)} operation" if missing else None
 
 
 @rule(
     "crud.lifecycle",
-    "create -> GET shows it -> PATCH answers the change -> GET shows the change -> DELETE 204 -> GET 404 "
+    "create -> read shows it -> update answers the change -> read shows the change -> delete -> read 404 "
     "(every answer matching the spec).",
-    "seed 003: retrieve, partially update and delete an order; spec: getOrder, updateOrder, deleteOrder",
+    "x-contract.operations read_one, update, delete",
+    order=160,
+    applies=_crud_applies,
 )
 def lifecycle(ctx: RuleContext) -> None:
+    update, delete = ctx.contract.operation("update"), ctx.contract.operation("delete")
+    mark = mark_member(ctx.spec)
+
     def check(order: Order) -> None:
         (order,) = rekey(ctx, [order])
-        reply = post_batch(ctx, [order])
-        if reply.status != 201:
-            raise ctx.fail(f"creating a valid order answered {reply.describe(160)}", reply)
-        pk = created_ids(ctx, reply)[0]
-        path = f"/orders/{pk}"
-        got = poll(ctx, lambda: ctx.api.request("GET", path), lambda r: r.status == 200)
+        pk = processed_ids(ctx, post_batch(ctx, [order]), 1)[0]
+        path = update.url_path(**dict.fromkeys(update.path_parameters, pk))
+        got = read_back(ctx, pk)
         if got.status != 200:
-            raise ctx.fail(f"GET {path} after a 201 answered {got.describe(160)}", got)
-        _check(ctx, "getOrder", got, f"GET {path}")
-        shown = _data(got)
-        for pointer in (ctx.contract.order_id_path, ctx.contract.integration_path, "/order_number"):
-            if get_pointer(shown, pointer) != get_pointer(order, pointer):
+            raise ctx.fail(f"reading {pk!r} after it was accepted answered {got.describe(160)}", got)
+        _check(ctx, "read_one", got, f"GET {path}")
+        shown = stored(ctx, got)
+        for pointer in (*ctx.contract.key.members, mark):
+            if pointer_get(shown, pointer, None) != pointer_get(order, pointer, None):
                 raise ctx.fail(
-                    f"GET {path}: {pointer} is {get_pointer(shown, pointer)!r}, "
-                    f"sent {get_pointer(order, pointer)!r}",
+                    f"reading {pk!r}: {pointer} is {pointer_get(shown, pointer, None)!r}, "
+                    f"sent {pointer_get(order, pointer, None)!r}",
                     got,
                 )
-        patch = {"order_number": f"{order['order_number']}-patched", "order_details": {"notes": "patched"}}
-        patched = ctx.api.request("PATCH", path, json_body=patch)
+        patch: dict[str, Any] = {}
+        set_pointer(patch, mark, "patched")
+        patched = ctx.api.request(update.method, path, json_body=patch)
         if patched.status != 200:
-            raise ctx.fail(f"PATCH {path} answered {patched.describe(160)}", patched)
-        _check(ctx, "updateOrder", patched, f"PATCH {path}")
-        if (_data(patched) or {}).get("order_number") != patch["order_number"]:
-            raise ctx.fail(f"PATCH {path} answer does not show the new order_number", patched)
-        after = poll(
-            ctx,
-            lambda: ctx.api.request("GET", path),
-            lambda r: (_data(r) or {}).get("order_number") == patch["order_number"],
-        )
-        shown = _data(after) or {}
-        if (
-            shown.get("order_number") != patch["order_number"]
-            or (shown.get("order_details") or {}).get("notes") != "patched"
-        ):
+            raise ctx.fail(f"{update.method} {path} answered {patched.describe(160)}", patched)
+        _check(ctx, "update", patched, f"{update.method} {path}")
+        if get_mark(ctx, stored(ctx, patched)) != "patched":
+            raise ctx.fail(f"{update.method} {path} answer does not show the new {mark}", patched)
+        after = read_back(ctx, pk, lambda item: get_mark(ctx, item) == "patched")
+        if get_mark(ctx, stored(ctx, after)) != "patched":
             raise ctx.fail(
-                f"after PATCH, GET {path} does not show the patched fields: {after.describe(200)}", after
+                f"after {update.method}, reading {pk!r} does not show the change: {after.describe(200)}",
+                after,
             )
-        if get_pointer(shown, ctx.contract.order_id_path) != get_pointer(order, ctx.contract.order_id_path):
-            raise ctx.fail(f"after PATCH, order_id changed to {shown.get('order_id')!r}", after)
-        deleted = ctx.api.request("DELETE", path)
-        if deleted.status != 204:
-            raise ctx.fail(f"DELETE {path} answered {deleted.describe(160)}", deleted)
-        _check(ctx, "deleteOrder", deleted, f"DELETE {path}")
-        gone = poll(ctx, lambda: ctx.api.request("GET", path), lambda r: r.status == 404)
+        first = id_member(ctx.contract)
+        if pointer_get(stored(ctx, after), first, None) != pointer_get(order, first, None):
+            raise ctx.fail(
+                f"after {update.method}, {first} changed to {pointer_get(stored(ctx, after), first, None)!r}",
+                after,
+            )
+        delete_path = delete.url_path(**dict.fromkeys(delete.path_parameters, pk))
+        deleted = ctx.api.request(delete.method, delete_path)
+        if deleted.status not in (200, 202, 204):
+            raise ctx.fail(f"{delete.method} {delete_path} answered {deleted.describe(160)}", deleted)
+        _check(ctx, "delete", deleted, f"{delete.method} {delete_path}")
+        gone = poll(ctx, lambda: read_one(ctx, pk), lambda r: r.status == 404)
         if gone.status != 404:
-            raise ctx.fail(f"after DELETE 204, GET {path} answered {gone.describe(160)}", gone)
-        _check(ctx, "getOrder", gone, f"GET {path} after DELETE")
-        again = ctx.api.request("DELETE", path)
+            raise ctx.fail(
+                f"after {delete.method} {deleted.status}, reading {pk!r} answered {gone.describe(160)}", gone
+            )
+        _check(ctx, "read_one", gone, f"reading {pk!r} after {delete.method}")
+        again = ctx.api.request(delete.method, delete_path)
         if again.status != 404:
-            raise ctx.fail(f"a second DELETE {path} answered {again.describe(160)}", again)
+            raise ctx.fail(f"a second {delete.method} {delete_path} answered {again.describe(160)}", again)
 
-    property_run(ctx, valid_orders(ctx.integration_ids, spec=ctx.spec), check, max_examples=2)
+    property_run(ctx, valid_orders(ctx.owned, spec=ctx.spec), check, max_examples=2)
 
 
-def _listed_ids(ctx: RuleContext, params: dict[str, str]) -> tuple[Any, set[int]]:
-    reply = ctx.api.request("GET", "/orders", params={**params, "page_size": "100"})
-    if reply.status != 200:
-        raise ctx.fail(f"GET /orders with {params} answered {reply.describe(160)}", reply)
-    _check(ctx, "listOrders", reply, "GET /orders")
-    return reply, {
-        int(o["id"]) for o in (_data(reply) or []) if isinstance(o, dict) and str(o.get("id")).isdigit()
-    }
+def _ids(ctx: RuleContext, items: list[Any]) -> set[str]:
+    return {str(pointer_get(o, ctx.contract.resource.id, "")) for o in items if isinstance(o, dict)}
+
+
+def _listed_ids(ctx: RuleContext, params: dict[str, str]) -> tuple[Any, set[str]]:
+    reply, items = list_items(ctx, params)
+    _check(ctx, "list", reply, "listing")
+    return reply, _ids(ctx, items)
+
+
+def _list_applies(contract: Contract) -> str | None:
+    if not contract.has("list") or contract.listing is None:
+        return "x-contract binds no list operation"
+    return None
+
+
+def _tag_filter(ctx: RuleContext) -> tuple[str, str] | None:
+    """A filter (parameter, member) whose member can hold any short text: it isolates this run's items."""
+    listing = ctx.contract.listing
+    assert listing is not None
+    first, owner = id_member(ctx.contract), owned_member(ctx.contract)
+    candidates = [(p, m) for p, m in listing.filters.items() if m not in (first, owner)]
+    mark = mark_member(ctx.spec)
+    for param, member in candidates:
+        if member == mark:
+            return param, member
+    for param, member in candidates:
+        node = ctx.spec.member_schema(member)
+        if node.get("type") == "string" and not any(
+            k in node for k in ("enum", "pattern", "format", "const")
+        ):
+            return param, member
+    return None
 
 
 @rule(
     "list.filters",
-    "GET /orders filters by integration, order_id, order_number, status and creation date: exactly the "
-    "matching orders come back.",
-    "seed 003: 'retrieve a list of orders per integration'; spec: listOrders query parameters",
+    "The list operation filters by each documented filter: every listed item matches, and this run's "
+    "matching items are all listed.",
+    "x-contract.list.filters; spec: the list operation's query parameters",
+    order=170,
+    applies=_list_applies,
 )
 def list_filters(ctx: RuleContext) -> None:
-    ints = sorted(set(ctx.integration_ids))
-    a, b = ints[0], ints[-1]
+    listing = ctx.contract.listing
+    assert listing is not None
 
     def check(templates: list[Order]) -> None:
-        tag = ctx.fresh_prefix()
         batch = rekey(ctx, templates)
-        plan = [
-            (a, f"{tag}-n1", "paid", "2019-03-01T10:00:00Z"),
-            (b, f"{tag}-n1", "cancelled", "2021-06-01T10:00:00Z"),
-            (a, f"{tag}-n2", "paid", "2021-06-01T10:00:00Z"),
-        ]
-        for order, (integration, number, status, created) in zip(batch, plan, strict=True):
-            set_pointer(order, ctx.contract.integration_path, integration)
-            order["order_number"] = number
-            set_pointer(order, "/order_details/status/code", status)
-            set_pointer(order, "/order_details/order_created_at", created)
-        reply = post_batch(ctx, batch)
-        if reply.status != 201:
-            raise ctx.fail(f"creating three orders answered {reply.describe(160)}", reply)
-        x, y, z = created_ids(ctx, reply)
-        n1 = f"{tag}-n1"
-        queries = [
-            ({"order_number": n1}, {x, y}),
-            ({"order_id": str(get_pointer(batch[2], ctx.contract.order_id_path))}, {z}),
-            ({"order_number": n1, "integration": str(a)}, {x} if a != b else {x, y}),
-            ({"order_number": n1, "status": "cancelled"}, {y}),
-            ({"order_number": n1, "order_created_at_min": "2020-01-01"}, {y}),
-            ({"order_number": n1, "order_created_at_max": "2020-01-01"}, {x}),
-        ]
-        for params, want in queries:
-            listing, got = poll(ctx, partial(_listed_ids, ctx, params), partial(_equals_ids, want))
-            if got != want:
+        for i, order in enumerate(batch):
+            set_mark(ctx, order, f"{ctx.run_prefix}-f{i % 2}")
+        if owned_member(ctx.contract) and len(set(ctx.owned)) > 1:
+            for i, order in enumerate(batch):
+                set_pointer(order, owned_member(ctx.contract) or "", sorted(set(ctx.owned), key=str)[i % 2])
+        ids = processed_ids(ctx, post_batch(ctx, batch), len(batch))
+        for pk in ids:
+            read_back(ctx, pk)
+        for param, member in sorted(listing.filters.items()):
+            value = pointer_get(batch[0], member, None)
+            if value is None or isinstance(value, dict | list):
+                continue
+            want = {
+                str(pk)
+                for pk, order in zip(ids, batch, strict=True)
+                if pointer_get(order, member, None) == value
+            }
+            reply, items = poll(
+                ctx, partial(list_items, ctx, {param: str(value)}), partial(_shows, ctx, want)
+            )
+            wrong = [
+                o for o in items if isinstance(o, dict) and str(pointer_get(o, member, None)) != str(value)
+            ]
+            if wrong:
                 raise ctx.fail(
-                    f"GET /orders?{_q(params)} listed ids {sorted(got)[:8]}, expected {sorted(want)}", listing
+                    f"listing with {param}={value!r} shows an item whose {member} is "
+                    f"{pointer_get(wrong[0], member, None)!r}",
+                    reply,
+                )
+            missing = want - _ids(ctx, items)
+            if missing and len(items) < 100:
+                raise ctx.fail(
+                    f"listing with {param}={value!r} leaves out matching item(s) {sorted(missing)[:5]}", reply
                 )
 
-    single = valid_orders(ctx.integration_ids, spec=ctx.spec)
+    single = valid_orders(ctx.owned, spec=ctx.spec)
     property_run(ctx, st.lists(single, min_size=3, max_size=3), check, max_examples=1)
 
 
-def _equals_ids(want: set[int], listed: tuple[Any, set[int]]) -> bool:
-    return listed[1] == want
+def _shows(ctx: RuleContext, want: set[str], listed: tuple[Any, list[Any]]) -> bool:
+    return want <= _ids(ctx, listed[1])
 
 
-def _q(params: dict[str, str]) -> str:
-    return "&".join(f"{k}={v}" for k, v in params.items())
+def _next_link(ctx: RuleContext, page: Any) -> str | None:
+    listing = ctx.contract.listing
+    if listing is not None and listing.pagination == "page":
+        found = pointer_get(page.data, "/next", None) if page.is_json else None
+        return found if isinstance(found, str) and found else None
+    match = _NEXT.search(page.headers.get("link", ""))
+    return match.group(1) if match else None
 
 
 @rule(
     "list.pagination",
-    'Walking the Link rel="next" pages of GET /orders visits every matching order exactly once.',
-    "spec: listOrders Link header (RFC 8288) and cursor; seed 003: cursor pagination",
+    "Walking the next pages of the list operation visits every matching item exactly once.",
+    "x-contract.list.pagination; spec: the list operation's paging",
+    order=180,
+    applies=_list_applies,
 )
 def list_pagination(ctx: RuleContext) -> None:
+    size_param = page_size_param(ctx)
+
     def check(template: Order) -> None:
+        tag_filter = _tag_filter(ctx)
+        if tag_filter is None:
+            raise ctx.not_applicable("no list filter on a free-text member to isolate this run's items")
+        param, member = tag_filter
         tag = ctx.fresh_prefix()
-        integration = get_pointer(template, ctx.contract.integration_path)
-        batch = rekey(ctx, build_batch(ctx.contract, [template], [integration], [f"x-{i}" for i in range(7)]))
+        batch = rekey(ctx, build_batch(ctx.contract, [template], ctx.owned[:1], [f"x-{i}" for i in range(7)]))
         for order in batch:
-            order["order_number"] = tag
-        reply = post_batch(ctx, batch)
-        if reply.status != 201:
-            raise ctx.fail(f"creating 7 orders answered {reply.describe(160)}", reply)
-        want = set(created_ids(ctx, reply))
-        poll(ctx, lambda: _listed_ids(ctx, {"order_number": tag}), lambda r: r[1] >= want)
-        seen: list[int] = []
-        url: str | None = f"/orders?order_number={tag}&page_size=2"
+            set_pointer(order, member, tag)
+        want = {str(pk) for pk in processed_ids(ctx, post_batch(ctx, batch), len(batch))}
+        poll(ctx, partial(_listed_ids, ctx, {param: tag}), lambda r: r[1] >= want)
+        seen: list[str] = []
+        params = {param: tag, **({size_param: "2"} if size_param else {})}
+        url: str | None = None
         pages = 0
-        while url is not None and pages < len(want) + 3:
-            page = ctx.api.request("GET", url)
+        while pages < len(want) + 3:
+            page, items = list_items(ctx, params if url is None else {}, url=url)
             pages += 1
-            if page.status != 200:
-                raise ctx.fail(f"page {pages} of GET /orders answered {page.describe(160)}", page)
-            _check(ctx, "listOrders", page, f"page {pages} of GET /orders")
-            ids = [
-                int(o["id"])
-                for o in (_data(page) or [])
-                if isinstance(o, dict) and str(o.get("id")).isdigit()
-            ]
+            _check(ctx, "list", page, f"page {pages} of the listing")
+            ids = [str(pointer_get(o, ctx.contract.resource.id, "")) for o in items if isinstance(o, dict)]
             repeated = set(ids) & set(seen)
             if repeated:
-                raise ctx.fail(f"page {pages} repeats order(s) {sorted(repeated)} of an earlier page", page)
+                raise ctx.fail(f"page {pages} repeats item(s) {sorted(repeated)} of an earlier page", page)
             seen += ids
-            found = _NEXT.search(page.headers.get("link", ""))
-            url = found.group(1) if found else None
+            url = _next_link(ctx, page)
+            if url is None:
+                break
         if url is not None:
-            raise ctx.fail(f"still a next page after {pages} pages of 2 for {len(want)} orders")
+            raise ctx.fail(f"still a next page after {pages} pages of 2 for {len(want)} items")
         missing = want - set(seen)
         if missing:
             raise ctx.fail(
-                f"walking {pages} pages (page_size=2) never showed order(s) {sorted(missing)} "
-                f"of {len(want)}; saw {seen}"
+                f"walking {pages} pages of 2 never showed item(s) {sorted(missing)} of {len(want)}; "
+                f"saw {seen}"
             )
 
-    property_run(ctx, valid_orders(ctx.integration_ids, spec=ctx.spec), check, max_examples=1)
+    property_run(ctx, valid_orders(ctx.owned, spec=ctx.spec), check, max_examples=1)

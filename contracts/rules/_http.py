@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from ..contract import AuthRules
+
 __all__ = ["NO_JSON", "Api", "Exchange", "Reply", "TargetError", "Unreachable"]
 
 NO_JSON: Any = object()
@@ -58,7 +60,11 @@ class Reply:
 
 
 class Api:
-    """A thin httpx wrapper bound to one target, one set of credentials and one deadline."""
+    """A thin httpx wrapper bound to one target, one set of credentials and one deadline.
+
+    ``scheme`` (the contract's auth) says how credentials travel: HTTP Basic (the default), or one header
+    such as ``Authorization: Token <username>``; ``headers`` are sent with every request (tenant headers).
+    """
 
     def __init__(
         self,
@@ -69,9 +75,13 @@ class Api:
         timeout: float = 10.0,
         deadline: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        scheme: AuthRules | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = (username, password)
+        self.scheme = scheme
+        self.default_headers = dict(headers or {})
         self.timeout = timeout
         self.deadline = deadline if deadline is not None else time.monotonic() + 3600
         self._client = httpx.Client(transport=transport, follow_redirects=False)
@@ -81,6 +91,13 @@ class Api:
 
     def close(self) -> None:
         self._client.close()
+
+    def wrong_credentials(self) -> tuple[str, str]:
+        """Credentials that must be refused: a wrong password (Basic) or an unknown key."""
+        user, _ = self.credentials
+        if self.scheme is None or self.scheme.kind == "basic":
+            return user, "wrong-" + user
+        return "wrong-" + user, ""
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -124,7 +141,11 @@ class Api:
             if content is not None
             else (None if json_body is None else json.dumps(json_body).encode())
         )
-        sent_headers = dict(headers or {})
+        sent_headers = {**self.default_headers, **(headers or {})}
+        if creds is not None and self.scheme is not None and self.scheme.kind != "basic":
+            name, value = self.scheme.credentials_header(*creds)
+            sent_headers[name] = value
+            creds = None
         if body is not None:
             sent_headers.setdefault("Content-Type", "application/json")
         url = self.url(path)

@@ -1,22 +1,26 @@
-"""Upsert rules: upsert key, explicit ids, integration scope and ownership, immutable order_id, id types."""
+"""Key rules: what a known key does (update or reuse), explicit ids, the key's other members, ownership,
+immutable members and id types."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from ..strategies import ExpectedError, set_pointer, valid_orders
+from ..contract import Contract, pointer_get
+from ..strategies import documented_error, expected_error, id_member, owned_member, set_pointer, valid_orders
 from ._base import RuleContext, rule
 from ._support import (
     after_processing,
-    created_ids,
     expect_error,
     find_by_key,
-    get_pointer,
-    poll,
+    get_mark,
     post_batch,
+    processed_ids,
     property_run,
+    read_back,
     rekey,
+    set_mark,
+    stored,
 )
 
 __all__: list[str] = []
@@ -24,116 +28,132 @@ __all__: list[str] = []
 Order = dict[str, Any]
 
 
-def _create(ctx: RuleContext, order: Order) -> int:
-    reply = post_batch(ctx, [order])
-    if reply.status != 201:
-        raise ctx.fail(f"creating a valid order answered {reply.describe(160)}", reply)
-    return created_ids(ctx, reply)[0]
-
-
-def _read(ctx: RuleContext, pk: int, want: Any = None, field: str = "order_number") -> Any:
-    """GET one order, polling until ``field`` equals ``want`` (when given) or the poll bound ends."""
-
-    def done(reply: Any) -> bool:
-        if reply.status != 200 or not isinstance(reply.data, dict):
-            return False
-        return want is None or reply.data.get("data", {}).get(field) == want
-
-    return poll(ctx, lambda: ctx.api.request("GET", f"/orders/{pk}"), done)
+def _create(ctx: RuleContext, order: Order) -> Any:
+    return processed_ids(ctx, post_batch(ctx, [order]), 1)[0]
 
 
 def _orders(ctx: RuleContext) -> Any:
-    return valid_orders(ctx.integration_ids, spec=ctx.spec)
+    return valid_orders(ctx.owned, spec=ctx.spec)
+
+
+def _second_member(contract: Contract) -> str | None:
+    """The key member besides the item's own id that the rule ``key.scope`` varies."""
+    return next((m for m in contract.key.members[1:]), None)
 
 
 @rule(
     "upsert.key",
-    "Re-sending an order with the same (order_id, integration id) updates that order: same id, the new "
-    "values read back, and one order per key.",
-    "seed 000/001: 'matched by the combination of order_id + integration.id'; x-contract.upsert.key",
+    "Re-sending an item with a known key writes to that very item (same id, one item per key): with "
+    "existing: update the new values read back; with existing: reuse the stored item stays unchanged.",
+    "x-contract.key.members, x-contract.key.existing",
+    order=60,
 )
 def upsert_key(ctx: RuleContext) -> None:
+    reuse = ctx.contract.key.existing == "reuse"
+
     def check(order: Order) -> None:
         (order,) = rekey(ctx, [order])
+        set_mark(ctx, order, "v1")
         first = _create(ctx, order)
+        before = read_back(ctx, first)
         changed = copy.deepcopy(order)
-        changed["order_number"] = f"{order['order_number']}-v2"
-        reply = post_batch(ctx, [changed])
-        if reply.status != 201:
-            raise ctx.fail(f"re-sending an existing key answered {reply.describe(160)}", reply)
-        second = created_ids(ctx, reply)[0]
+        set_mark(ctx, changed, "v2")
+        second = _create(ctx, changed)
         if second != first:
-            raise ctx.fail(
-                f"the same upsert key answered a new id {second} (first was {first}): no upsert", reply
-            )
-        got = _read(ctx, first, changed["order_number"])
-        if got.status != 200 or got.data.get("data", {}).get("order_number") != changed["order_number"]:
-            raise ctx.fail(f"after the update, GET /orders/{first} shows {got.describe(160)}", got)
-        key = (
-            str(get_pointer(order, ctx.contract.order_id_path)),
-            int(get_pointer(order, ctx.contract.integration_path)),
-        )
-        listing, found = find_by_key(ctx, *key)
+            raise ctx.fail(f"the same key answered a new id {second!r} (first was {first!r}): no upsert")
+        if reuse:
+            after_processing(ctx, order)
+            got = read_back(ctx, first)
+            if got.data != before.data:
+                raise ctx.fail(
+                    f"existing: reuse, but re-sending key {list(ctx.contract.key.key_of(order))} changed "
+                    f"the stored item {first!r}: mark {get_mark(ctx, stored(ctx, before))!r} -> "
+                    f"{get_mark(ctx, stored(ctx, got))!r}",
+                    got,
+                )
+        else:
+            got = read_back(ctx, first, lambda item: get_mark(ctx, item) == "v2")
+            if get_mark(ctx, stored(ctx, got)) != "v2":
+                raise ctx.fail(f"after the update, reading {first!r} shows {got.describe(160)}", got)
+        listing, found = find_by_key(ctx, order)
         if len(found) != 1:
-            raise ctx.fail(f"{len(found)} orders listed for one upsert key {key}", listing)
+            raise ctx.fail(
+                f"{len(found)} items listed for one key {list(ctx.contract.key.key_of(order))}", listing
+            )
 
     property_run(ctx, _orders(ctx), check)
 
 
 @rule(
     "upsert.by_id",
-    "An item carrying the Sendcloud id (as a string) updates that very order.",
-    "seed 001: 'You can include the Sendcloud id field to explicitly update a specific order'; "
-    "x-contract.upsert.explicit_id",
+    "An item carrying the explicit id of a stored item (in the request id type) updates that very item.",
+    "x-contract.key.explicit_id, x-contract.key.id_types.request",
+    order=70,
+    applies=lambda c: None if c.key.explicit_id else "x-contract.key.explicit_id is absent",
 )
 def upsert_by_id(ctx: RuleContext) -> None:
+    explicit = ctx.contract.key.explicit_id
+    assert explicit is not None
+
     def check(order: Order) -> None:
         (order,) = rekey(ctx, [order])
         pk = _create(ctx, order)
         changed = copy.deepcopy(order)
-        set_pointer(changed, ctx.contract.explicit_id, str(pk))
-        changed["order_number"] = f"{order['order_number']}-by-id"
-        reply = post_batch(ctx, [changed])
-        if reply.status != 201:
-            raise ctx.fail(f"updating order {pk} by its id answered {reply.describe(160)}", reply)
-        got_id = created_ids(ctx, reply)[0]
-        if got_id != pk:
-            raise ctx.fail(f"updating by id {pk} answered id {got_id}", reply)
-        got = _read(ctx, pk, changed["order_number"])
-        if got.data.get("data", {}).get("order_number") != changed["order_number"]:
-            raise ctx.fail(f"after the update by id, GET /orders/{pk} shows {got.describe(160)}", got)
+        set_pointer(changed, explicit, _request_id(ctx.contract, pk))
+        set_mark(ctx, changed, "by-id")
+        got_id = _create(ctx, changed)
+        if str(got_id) != str(pk):
+            raise ctx.fail(f"updating by id {pk!r} answered id {got_id!r}")
+        got = read_back(ctx, pk, lambda item: get_mark(ctx, item) == "by-id")
+        if get_mark(ctx, stored(ctx, got)) != "by-id":
+            raise ctx.fail(f"after the update by id, reading {pk!r} shows {got.describe(160)}", got)
 
     property_run(ctx, _orders(ctx), check)
 
 
+def _request_id(contract: Contract, pk: Any) -> Any:
+    return str(pk) if contract.key.request_id_type == "string" else int(pk)
+
+
+def _scope_applies(contract: Contract) -> str | None:
+    return None if _second_member(contract) else "x-contract.key.members has a single member"
+
+
 @rule(
-    "upsert.integration_scope",
-    "The same order_id under two integrations is two orders; updating one leaves the other alone.",
-    "seed 001: 'Orders from different integrations can be included in the same batch'; x-contract.upsert.key",
+    "key.scope",
+    "Every key member counts: the same id with another value of the key's second member is another item, "
+    "and writing it leaves the first alone.",
+    "x-contract.key.members (and defaults)",
+    order=80,
+    applies=_scope_applies,
 )
-def integration_scope(ctx: RuleContext) -> None:
-    if len(set(ctx.integration_ids)) < 2:
-        raise ctx.skip("needs two integration ids of the account (give --integration-id twice)")
-    first_int, second_int = sorted(set(ctx.integration_ids))[:2]
+def key_scope(ctx: RuleContext) -> None:
+    member = _second_member(ctx.contract)
+    assert member is not None
+    owned = member == owned_member(ctx.contract)
+    if owned and len(set(ctx.owned)) < 2:
+        raise ctx.skip(f"needs two owned values of {member} (give --owned twice)")
 
     def check(order: Order) -> None:
         (order,) = rekey(ctx, [order])
-        set_pointer(order, ctx.contract.integration_path, first_int)
+        first_value, second_value = _two_values(ctx, member, order, owned)
+        set_pointer(order, member, first_value)
+        set_mark(ctx, order, "first")
         pk_a = _create(ctx, order)
         other = copy.deepcopy(order)
-        set_pointer(other, ctx.contract.integration_path, second_int)
-        other["order_number"] = f"{order['order_number']}-other"
+        set_pointer(other, member, second_value)
+        set_mark(ctx, other, "other")
         pk_b = _create(ctx, other)
         if pk_a == pk_b:
             raise ctx.fail(
-                f"order_id {order['order_id']!r} in integrations {first_int} and {second_int} "
-                f"answered the same id {pk_a}: the integration is not part of the upsert key"
+                f"{id_member(ctx.contract)} {pointer_get(order, id_member(ctx.contract))!r} with {member} "
+                f"{first_value!r} and {second_value!r} answered the same id {pk_a!r}: "
+                f"{member} is not part of the key"
             )
-        got = _read(ctx, pk_a)
-        data = got.data.get("data", {}) if isinstance(got.data, dict) else {}
-        if got.status != 200 or data.get("order_number") != order["order_number"]:
+        got = read_back(ctx, pk_a)
+        if get_mark(ctx, stored(ctx, got)) != "first":
             raise ctx.fail(
-                f"writing integration {second_int} changed the order of integration {first_int}: "
+                f"writing {member}={second_value!r} changed the item with {first_value!r}: "
                 f"{got.describe(160)}",
                 got,
             )
@@ -141,79 +161,96 @@ def integration_scope(ctx: RuleContext) -> None:
     property_run(ctx, _orders(ctx), check)
 
 
+def _two_values(ctx: RuleContext, member: str, order: Order, owned: bool) -> tuple[Any, Any]:
+    if owned:
+        first, second = sorted(set(ctx.owned), key=str)[:2]
+        return first, second
+    current = pointer_get(order, member, None)
+    if current is None:
+        current = ctx.contract.key.defaults.get(member, "A")
+    return current, f"{current}-other" if isinstance(current, str) else current + 1
+
+
+def _ownership_applies(contract: Contract) -> str | None:
+    return None if contract.ownership else "x-contract has no ownership member"
+
+
 @rule(
-    "integration.ownership",
-    "An order for an integration of another account is rejected with the documented error at its "
-    "integration id, and nothing of the batch is stored.",
-    "seed 001: 'You can only create/update orders for integrations that belong to your account'; "
-    "x-contract.upsert.scope, errors.unknown_integration",
+    "ownership.enforced",
+    "An item naming a value of the ownership member the caller does not own is rejected with the documented "
+    "error at that item, and nothing of the batch is stored.",
+    "x-contract.ownership, key.scope",
+    order=140,
+    applies=_ownership_applies,
 )
 def ownership(ctx: RuleContext) -> None:
-    foreign = ctx.foreign_integration_id
-    if foreign is None:
-        raise ctx.skip("needs an integration id of another account (--foreign-integration-id)")
-    spec = ctx.contract.errors.get("unknown_integration", {})
-    path = spec.get("pointer_path", ctx.contract.integration_path)
+    rules = ctx.contract.ownership
+    assert rules is not None
+    if not ctx.foreign:
+        raise ctx.skip(f"needs a value of {rules.member} the caller does not own (--foreign)")
+    foreign = ctx.foreign[0]
 
     def check(pair: tuple[Order, Order]) -> None:
         own, theirs = rekey(ctx, list(pair))
-        set_pointer(theirs, ctx.contract.integration_path, foreign)
+        set_pointer(theirs, rules.member, foreign)
         reply = post_batch(ctx, [own, theirs])
-        detail = spec.get("detail")
-        expected = ExpectedError(
-            int(spec.get("status", 400)),
-            ctx.contract.pointer(1, path),
-            spec.get("code"),
-            detail.format(id=foreign) if detail else None,
-        )
-        expect_error(ctx, reply, expected, what=f"an order for foreign integration {foreign}")
+        expected = expected_error(ctx.contract, rules.error, index=1, value=foreign)
+        expect_error(ctx, reply, expected, what=f"an item for foreign {rules.member} {foreign!r}")
         after_processing(ctx, own)
-        key = (str(own["order_id"]), int(get_pointer(own, ctx.contract.integration_path)))
-        _, found = find_by_key(ctx, *key)
+        _, found = find_by_key(ctx, own)
         if found:
-            raise ctx.fail(f"the rejected batch stored its valid order {key}")
+            raise ctx.fail(f"the rejected batch stored its valid item {list(ctx.contract.key.key_of(own))}")
 
     property_run(ctx, _orders(ctx).flatmap(lambda o: _orders(ctx).map(lambda p: (o, p))), check)
 
 
+def _immutable_applies(contract: Contract) -> str | None:
+    if not contract.key.explicit_id or not contract.key.immutable:
+        return "x-contract.key has no explicit_id with immutable members"
+    return None
+
+
 @rule(
     "order_id.immutable",
-    "Targeting an order by id with a different order_id is rejected with the documented error, and the "
-    "order keeps its order_id.",
-    "seed 001: 'certain fields like order_id cannot be changed'; x-contract.upsert.immutable, "
-    "errors.order_id_changed",
+    "Targeting a stored item by explicit id with a different immutable member is rejected with the "
+    "documented error, and the item keeps its value.",
+    "x-contract.key.immutable, errors.documented.immutable_changed",
+    order=150,
+    applies=_immutable_applies,
 )
 def order_id_immutable(ctx: RuleContext) -> None:
-    spec = ctx.contract.errors.get("order_id_changed", {})
-    path = spec.get("pointer_path", ctx.contract.order_id_path)
+    contract = ctx.contract
+    explicit, path = contract.key.explicit_id, contract.key.immutable[0]
+    assert explicit is not None
+    documented = documented_error(contract, "immutable")
 
     def check(order: Order) -> None:
         (order,) = rekey(ctx, [order])
         pk = _create(ctx, order)
-        original = str(get_pointer(order, ctx.contract.order_id_path))
+        original = pointer_get(order, path)
         moved = copy.deepcopy(order)
-        set_pointer(moved, ctx.contract.explicit_id, str(pk))
+        set_pointer(moved, explicit, _request_id(contract, pk))
         renamed = f"{original}-renamed"
-        set_pointer(moved, ctx.contract.order_id_path, renamed)
+        set_pointer(moved, path, renamed)
         reply = post_batch(ctx, [moved])
-        expect_error(
-            ctx,
-            reply,
-            ExpectedError(int(spec.get("status", 400)), ctx.contract.pointer(0, path), spec.get("code")),
-            what=f"changing order_id of order {pk}",
-        )
-        detail = spec.get("detail")
-        if detail:
-            allowed = {detail.format(order_id=original), detail.format(order_id=renamed)}
-            details = {e.get("detail") for e in reply.data.get("errors", []) if isinstance(e, dict)}
+        expected = expected_error(contract, documented, index=0)
+        expect_error(ctx, reply, expected, what=f"changing {path} of item {pk!r}")
+        if documented is not None:
+            allowed = {
+                documented.render(stored=original, value=renamed),
+                documented.render(stored=renamed, value=original),
+            }
+            details = {
+                pointer_get(e, contract.errors.detail, None) for e in contract.errors.errors_of(reply.data)
+            }
             if not allowed & details:
                 raise ctx.fail(
                     f"no error has the documented detail {sorted(allowed)[0]!r}: {reply.describe(200)}", reply
                 )
-        got = _read(ctx, pk)
-        if got.data.get("data", {}).get("order_id") != original:
+        got = read_back(ctx, pk)
+        if pointer_get(stored(ctx, got), path, None) != original:
             raise ctx.fail(
-                f"order {pk} order_id changed although the update was rejected: {got.describe(160)}", got
+                f"item {pk!r} {path} changed although the update was rejected: {got.describe(160)}", got
             )
 
     property_run(ctx, _orders(ctx), check)
@@ -221,35 +258,28 @@ def order_id_immutable(ctx: RuleContext) -> None:
 
 @rule(
     "id.types",
-    "Ids are integers in the 201 reply and strings in requests: an integer id in a request item is "
-    "rejected at that item's id.",
-    "seed 001: 'When returned in responses, id is an integer, but when sending it in requests, it must "
-    "be a string'; x-contract.ids",
+    "Stored ids have the response id type in answers; an explicit id of the wrong type in a request item "
+    "is rejected at that item's id.",
+    "x-contract.key.id_types",
+    order=110,
 )
 def id_types(ctx: RuleContext) -> None:
+    contract = ctx.contract
+    wanted = int if contract.key.response_id_type == "integer" else str
+
     def check(order: Order) -> None:
         (order,) = rekey(ctx, [order])
-        reply = post_batch(ctx, [order])
-        if reply.status != 201:
-            raise ctx.fail(f"a valid order answered {reply.describe(160)}", reply)
-        data = reply.data.get("data") if isinstance(reply.data, dict) else None
-        raw_id = data[0].get("id") if isinstance(data, list) and data and isinstance(data[0], dict) else None
-        if ctx.contract.response_id_type == "integer" and (
-            not isinstance(raw_id, int) or isinstance(raw_id, bool)
-        ):
+        pk = _create(ctx, order)
+        if not isinstance(pk, wanted) or isinstance(pk, bool):
             raise ctx.fail(
-                f"201 data[0].id is {raw_id!r} ({type(raw_id).__name__}), expected an integer", reply
+                f"the stored id is {pk!r} ({type(pk).__name__}), expected {contract.key.response_id_type}"
             )
-        pk = created_ids(ctx, reply)[0]
-        if ctx.contract.request_id_type == "string":
+        if contract.key.explicit_id and contract.key.request_id_type == "string":
             wrong = copy.deepcopy(order)
-            set_pointer(wrong, ctx.contract.explicit_id, pk)
+            set_pointer(wrong, contract.key.explicit_id, int(pk) if str(pk).isdigit() else 12345)
             bad = post_batch(ctx, [wrong])
-            expect_error(
-                ctx,
-                bad,
-                ExpectedError(400, ctx.contract.pointer(0, ctx.contract.explicit_id)),
-                what=f"an integer id ({pk}) in a request item",
-            )
+            path = tuple(contract.key.explicit_id.split("/")[1:])
+            expected = expected_error(contract, None, index=0, path=path)
+            expect_error(ctx, bad, expected, what=f"an integer id ({pk!r}) in a request item")
 
     property_run(ctx, _orders(ctx), check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._engine import (
+    STATUSES,
     RuleResult,
     RunConfig,
     RunReport,
@@ -17,6 +18,7 @@ from ._html import html_page, render_html, write_html
 from ._report import print_report, write_json, write_junit
 
 __all__ = [
+    "STATUSES",
     "RuleResult",
     "RunConfig",
     "KILLED_BY",

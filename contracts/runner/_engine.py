@@ -17,6 +17,7 @@ from ..rules import (
     Rule,
     RuleContext,
     RuleFailed,
+    RuleNotApplicable,
     RuleSkipped,
     TargetError,
     Unreachable,
@@ -25,6 +26,7 @@ from ..rules import (
 from ..strategies import ContractError, load_spec
 
 __all__ = [
+    "STATUSES",
     "RuleResult",
     "RunConfig",
     "RunReport",
@@ -45,13 +47,17 @@ class TargetUnreachable(RuntimeError):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One immutable description of a run (built from CLI flags, pytest options or code)."""
+    """One immutable description of a run (built from CLI flags, pytest options or code).
+
+    ``owned`` are values of the contract's ownership member the caller owns (e.g. an account's ids of
+    that member), ``foreign`` values it does not own; ``headers`` are sent with every request (tenant
+    headers by name)."""
 
     base_url: str
     username: str
-    password: str
-    integration_ids: tuple[int, ...]
-    foreign_integration_id: int | None = None
+    password: str = ""
+    owned: tuple[Any, ...] = ()
+    foreign: tuple[Any, ...] = ()
     rules: tuple[str, ...] = ()
     max_examples: int | None = None
     seed: int | None = None
@@ -60,19 +66,33 @@ class RunConfig:
     poll_timeout_s: float = 5.0
     rule_budget_s: float | None = None  # default: the profile's
     shrink_budget_s: float = 4.0
-    spec_path: str | None = None
+    spec_path: str | None = None  # a path or a packaged spec's name (default: the first packaged spec)
     profile: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    operation_timeout_s: float | None = None  # cap on the contract's complete_within_seconds
 
     @classmethod
     def against(cls, server: Any, **options: Any) -> RunConfig:
-        """A run against a started reference server (``contracts.server.RunningServer``): its first
-        account and its integrations; the second account's first integration is the foreign one."""
+        """A run against a started reference server (``contracts.server.RunningServer``): its spec, its
+        first account (its key for a token scheme), what that account owns, and a value the second
+        account owns as the foreign one."""
+        from ..contract import load_contract
+
+        spec = options.pop("spec_path", None) or getattr(server, "spec_path", None)
+        account = server.settings.accounts[0]
+        owned = tuple(getattr(account, "owns", None) or getattr(account, "integrations", ()) or ())
+        others = server.settings.accounts[1:2]
+        foreign = tuple(getattr(others[0], "owns", None) or others[0].integrations) if others else ()
+        username, password = server.username, server.password
+        if load_contract(str(spec) if spec is not None else None).auth.kind != "basic":
+            username, password = getattr(account, "token", password), ""
         return cls(
             base_url=server.api_url,
-            username=server.username,
-            password=server.password,
-            integration_ids=tuple(server.integrations),
-            foreign_integration_id=server.other_integrations[0] if server.other_integrations else None,
+            username=username,
+            password=password,
+            owned=owned,
+            foreign=foreign[:1],
+            spec_path=str(spec) if spec is not None else None,
             **options,
         )
 
@@ -80,7 +100,7 @@ class RunConfig:
 @dataclass
 class RuleResult:
     id: str
-    status: str  # passed | failed | skipped
+    status: str  # passed | failed | skipped | not_applicable
     duration_s: float
     message: str = ""
     reproduction: str = ""
@@ -106,7 +126,7 @@ class RunReport:
     duration_s: float = 0.0
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> int:  # not applicable and skipped rules do not fail a run
         return 1 if any(r.status == "failed" for r in self.results) else 0
 
     def to_json(self) -> dict[str, Any]:
@@ -128,9 +148,16 @@ def select_rules(ids: Sequence[str]) -> list[Rule]:
     return [r for r in RULES if not wanted or r.id in wanted]
 
 
+STATUSES = ("passed", "failed", "skipped", "not_applicable")
+
+
 def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
     started = time.monotonic()
     result = RuleResult(rule.id, "passed", 0.0, description=rule.description, source=rule.source)
+    reason = rule.not_applicable(ctx.contract)
+    if reason is not None:
+        result.status, result.message = "not_applicable", reason
+        return result
     if ctx.api.remaining() <= 0:
         result.status, result.message = "failed", "not run: the run deadline passed before this rule started"
         return result
@@ -142,6 +169,8 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
         result.exchanges = list(failure.exchanges)
     except RuleSkipped as skip:
         result.status, result.message = "skipped", str(skip)
+    except RuleNotApplicable as reason_given:
+        result.status, result.message = "not_applicable", str(reason_given)
     except TargetError as exc:
         result.status, result.message = "failed", f"target error: {exc}"
     except Exception as exc:  # a crash in a rule is reported as that rule's failure, never a traceback
@@ -160,15 +189,20 @@ class SuiteSession:
     """A prepared run: spec loaded, target checked, one ``RuleContext`` shared by the rules run through it."""
 
     def __init__(self, config: RunConfig, *, transport: Any = None) -> None:
-        if not config.integration_ids:
-            raise UsageError("give at least one --integration-id of the account under test")
         self.config = config
         self.rules = select_rules(config.rules)
         try:
             spec = load_spec(config.spec_path)
-            spec.contract  # noqa: B018 - fail early on a spec without x-contract
+            spec.order_schema  # noqa: B018 - fail early on a spec the strategies cannot use
         except ContractError as exc:
             raise UsageError(str(exc)) from None
+        contract = spec.contract
+        if contract.ownership is not None and not config.owned:
+            raise UsageError(
+                f"give at least one --owned value: a {contract.ownership.member} the account under test owns"
+            )
+        owned = _typed(spec, config.owned)
+        foreign = _typed(spec, config.foreign)
         try:
             profile = active_profile(config.profile)
         except ValueError as exc:
@@ -182,12 +216,16 @@ class SuiteSession:
             timeout=config.request_timeout_s,
             deadline=self.started + (config.deadline_s or profile.deadline_s),
             transport=transport,
+            scheme=contract.auth,
+            headers=dict(config.headers),
         )
         self.ctx = RuleContext(
             api=self.api,
             spec=spec,
-            integration_ids=tuple(config.integration_ids),
-            foreign_integration_id=config.foreign_integration_id,
+            owned=owned,
+            foreign=foreign,
+            tenant_headers=dict(config.headers),
+            operation_timeout=config.operation_timeout_s,
             max_examples=config.max_examples or profile.max_examples,
             schemathesis_examples=config.max_examples or profile.schemathesis_examples,
             seed=self.seed,
@@ -203,7 +241,7 @@ class SuiteSession:
         if not self._checked:
             self._checked = True
             try:
-                _preflight(self.api)
+                _preflight(self.ctx)
             except TargetUnreachable:
                 self.api.close()
                 raise
@@ -240,11 +278,32 @@ def run_suite(
     return report
 
 
-def _preflight(api: Api) -> None:
-    """Refuse to run when nothing listens at the base URL (a slow or odd answer is left to the rules)."""
+def _preflight(ctx: RuleContext) -> None:
+    """Refuse to run when nothing listens at the base URL: one request to a bound read operation (the
+    list, else the batch operation's path with no body); a slow or odd answer is left to the rules."""
+    contract, api = ctx.contract, ctx.api
+    operation = contract.operation("list") if contract.has("list") else contract.batch_write
+    method = operation.method if operation.role == "list" else "OPTIONS"
     try:
-        api.request("GET", "/orders", params={"page_size": "1"}, timeout=min(api.timeout, 5.0))
+        api.request(method, operation.url_path(), timeout=min(api.timeout, 5.0))
     except Unreachable as exc:
         raise TargetUnreachable(str(exc)) from None
     except TargetError:
         return
+
+
+def _typed(spec: Any, values: Sequence[Any]) -> tuple[Any, ...]:
+    """Owned/foreign values typed as the schema of the ownership member says (CLI values are text)."""
+    contract = spec.contract
+    if contract.ownership is None:
+        return tuple(values)
+    kinds = spec.member_schema(contract.ownership.member).get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    typed = []
+    for value in values:
+        text = str(value).strip()
+        if "integer" in kinds and text.lstrip("-").isascii() and text.lstrip("-").isdigit():
+            typed.append(int(text))
+        else:
+            typed.append(value)
+    return tuple(typed)

@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._engine import RunReport
+from ._engine import STATUSES, RunReport
 
 __all__ = ["print_report", "write_json", "write_junit"]
 
-_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not_applicable": "dim"}
+_LABEL = {"not_applicable": "n/a"}
 
 
 def print_report(report: RunReport, console: Console) -> None:
@@ -28,16 +29,20 @@ def print_report(report: RunReport, console: Console) -> None:
     for result in report.results:
         style = _STYLE.get(result.status, "")
         table.add_row(
-            result.id, f"[{style}]{result.status}[/]", f"{result.duration_s:.2f}s", escape(result.message)
+            result.id,
+            f"[{style}]{_LABEL.get(result.status, result.status)}[/]",
+            f"{result.duration_s:.2f}s",
+            escape(result.message),
         )
     console.print(table)
     for result in report.results:
         if result.status == "failed" and result.reproduction:
             console.rule(f"[bold red]{result.id}[/] — reproduction")
             console.print(result.reproduction, markup=False, highlight=False, soft_wrap=True)
-    counts = {s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "skipped")}
+    counts = {s: sum(r.status == s for r in report.results) for s in STATUSES}
     console.print(
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped "
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped, "
+        f"{counts['not_applicable']} not applicable "
         f"in {report.duration_s:.1f}s (seed {report.seed}; re-run with --seed {report.seed})"
     )
 
@@ -56,7 +61,7 @@ def write_json(report: RunReport, path: str | Path) -> None:
 def write_junit(report: RunReport, path: str | Path) -> None:
     """One ``testcase`` per rule; failures carry the message and the reproduction."""
     failures = sum(r.status == "failed" for r in report.results)
-    skipped = sum(r.status == "skipped" for r in report.results)
+    skipped = sum(r.status in ("skipped", "not_applicable") for r in report.results)
     suite = ET.Element(
         "testsuite",
         name="orders-contract",
@@ -76,6 +81,8 @@ def write_junit(report: RunReport, path: str | Path) -> None:
             node.text = result.reproduction or result.message
         elif result.status == "skipped":
             ET.SubElement(case, "skipped", message=result.message)
+        elif result.status == "not_applicable":
+            ET.SubElement(case, "skipped", type="not_applicable", message=f"not applicable: {result.message}")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

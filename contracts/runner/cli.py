@@ -39,8 +39,9 @@ def execute(
             total[0] += 1
             out.print(f"[dim]running {rule.id} ...[/]", highlight=False)
         else:
-            style = {"passed": "green", "failed": "red", "skipped": "yellow"}[result.status]
-            out.print(f"  [{style}]{result.status}[/] {rule.id} ({result.duration_s:.2f}s)", highlight=False)
+            style = {"passed": "green", "failed": "red", "skipped": "yellow"}.get(result.status, "dim")
+            label = "not applicable" if result.status == "not_applicable" else result.status
+            out.print(f"  [{style}]{label}[/] {rule.id} ({result.duration_s:.2f}s)", highlight=False)
 
     try:
         report: RunReport = run_suite(config, progress=progress)
@@ -48,7 +49,7 @@ def execute(
         raise _fail(str(exc)) from None
     except TargetUnreachable as exc:
         raise _fail(
-            f"{exc} (is the server running? check --base-url, e.g. http://127.0.0.1:8000/api/v3)"
+            f"{exc} (is the server running? check --base-url: the API root the spec's paths go under)"
         ) from None
     print_report(report, out)
     try:
@@ -67,18 +68,42 @@ def execute(
     return report.exit_code
 
 
+def _headers(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    found = []
+    for raw in values or ():
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            raise _fail(f"--header takes 'Name: value', got {raw!r}")
+        found.append((name.strip(), value.strip()))
+    return tuple(found)
+
+
+def _credentials(username: str | None, password: str | None, token: str | None) -> tuple[str, str]:
+    if token is not None:
+        return token, ""
+    if username is None:
+        raise _fail("give --username and --password (HTTP Basic), or --token (API key / bearer)")
+    return username, password or ""
+
+
+_SPEC_HELP = "OpenAPI spec with an x-contract block: a path, or a packaged spec's name (see `lint`)."
+_OWNED_HELP = "A value of the contract's ownership member the account owns (repeat for two)."
+_FOREIGN_HELP = "A value of the ownership member another account owns (enables ownership.enforced)."
+_LEGACY = {"owned": "--integration-id", "foreign": "--foreign-integration-id"}  # old names, hidden
+
+
 def run_command(
-    base_url: Annotated[
-        str, typer.Option(help="API root that /orders is appended to, e.g. http://127.0.0.1:8000/api/v3.")
-    ],
-    username: Annotated[str, typer.Option(help="HTTP Basic username (API key).")],
-    password: Annotated[str, typer.Option(help="HTTP Basic password (API secret).")],
-    integration_id: Annotated[
-        list[int], typer.Option(help="Integration id of the account (repeat for two).")
-    ],
-    foreign_integration_id: Annotated[
-        int | None, typer.Option(help="Integration id of ANOTHER account (enables integration.ownership).")
+    base_url: Annotated[str, typer.Option(help="API root the spec's paths are appended to.")],
+    username: Annotated[str | None, typer.Option(help="HTTP Basic username (API key).")] = None,
+    password: Annotated[str | None, typer.Option(help="HTTP Basic password (API secret).")] = None,
+    token: Annotated[str | None, typer.Option(help="API key or bearer token (token auth schemes).")] = None,
+    owned: Annotated[list[str] | None, typer.Option("--owned", help=_OWNED_HELP)] = None,
+    foreign: Annotated[list[str] | None, typer.Option("--foreign", help=_FOREIGN_HELP)] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("--header", "-H", help="'Name: value' sent with every request.")
     ] = None,
+    legacy_owned: Annotated[list[str] | None, typer.Option(_LEGACY["owned"], hidden=True)] = None,
+    legacy_foreign: Annotated[str | None, typer.Option(_LEGACY["foreign"], hidden=True)] = None,
     rules: Annotated[str | None, typer.Option(help="Comma-separated rule ids to run (default: all).")] = None,
     max_examples: Annotated[int | None, typer.Option(min=1, help="Examples per property rule.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible runs (printed at the end).")] = None,
@@ -92,26 +117,28 @@ def run_command(
     report_html: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report here (one file, works offline).")
     ] = None,
-    spec: Annotated[Path | None, typer.Option(help="OpenAPI spec with the x-contract block.")] = None,
+    spec: Annotated[str | None, typer.Option(help=_SPEC_HELP)] = None,
     profile: Annotated[str | None, typer.Option(help=f"Hypothesis profile: {', '.join(PROFILES)}.")] = None,
 ) -> None:
-    """Check, rule by rule, that the server at --base-url implements the orders batch API contract."""
+    """Check, rule by rule, that the server at --base-url keeps the contract of its spec."""
     if profile is not None and profile not in PROFILES:
         raise _fail(f"unknown --profile {profile!r}; choose one of: {', '.join(PROFILES)}")
     if not base_url.startswith(("http://", "https://")):
         raise _fail(f"--base-url must start with http:// or https://, got {base_url!r}")
+    user, secret = _credentials(username, password, token)
     config = RunConfig(
         base_url=base_url,
-        username=username,
-        password=password,
-        integration_ids=tuple(integration_id),
-        foreign_integration_id=foreign_integration_id,
+        username=user,
+        password=secret,
+        owned=tuple([*(owned or ()), *(legacy_owned or ())]),
+        foreign=tuple([*(foreign or ()), *([legacy_foreign] if legacy_foreign else [])]),
+        headers=_headers(header),
         rules=tuple(rules.split(",")) if rules else (),
         max_examples=max_examples,
         seed=seed,
         deadline_s=deadline,
         request_timeout_s=request_timeout,
-        spec_path=str(spec) if spec else None,
+        spec_path=spec,
         profile=profile,
     )
     raise typer.Exit(execute(config, report_json=report_json, junit_xml=junit_xml, report_html=report_html))
@@ -124,25 +151,45 @@ def conformance_command(
     fault: Annotated[
         list[str] | None, typer.Option(help="Switch on a server fault (to see the suite catch it).")
     ] = None,
+    spec: Annotated[str | None, typer.Option(help=_SPEC_HELP + " The embedded server serves it.")] = None,
     report_json: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     junit_xml: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
     report_html: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report here (one file, works offline).")
     ] = None,
 ) -> None:
-    """Start the embedded reference server (free 127.0.0.1 port, fresh SQLite), run the suite, stop it."""
+    """Start the embedded reference server for the spec (free 127.0.0.1 port, fresh SQLite), run the
+    suite against it, stop it."""
+    from ..contract import ContractError, resolve_spec
     from ..server import FAULTS, running_server
 
     unknown = sorted(set(fault or ()) - set(FAULTS))
     if unknown:
         raise _fail(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
+    try:
+        spec_path = resolve_spec(spec)
+    except ContractError as exc:
+        raise _fail(str(exc)) from None
+    if not spec_path.exists():
+        raise _fail(
+            f"cannot read spec {spec}: no such file or packaged spec (pass a path or a packaged name)"
+        )
     console = Console()
-    with running_server(faults=set(fault or ())) as server:
+    options: dict[str, object] = {"faults": set(fault or ())}
+    if spec is not None:
+        options["spec"] = str(spec_path)
+    with running_server(**options) as server:  # type: ignore[arg-type]
         console.print(
-            f"reference server on {server.api_url} (faults: {', '.join(fault or ()) or 'none'})", markup=False
+            f"reference server for {spec_path.name} on {server.api_url} "
+            f"(faults: {', '.join(fault or ()) or 'none'})",
+            markup=False,
         )
         config = RunConfig.against(
-            server, rules=tuple(rules.split(",")) if rules else (), seed=seed, profile=profile
+            server,
+            rules=tuple(rules.split(",")) if rules else (),
+            seed=seed,
+            profile=profile,
+            spec_path=str(spec_path),
         )
         code = execute(
             config, report_json=report_json, junit_xml=junit_xml, console=console, report_html=report_html

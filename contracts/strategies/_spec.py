@@ -1,117 +1,45 @@
-"""Load the OpenAPI document, resolve ``$ref``s and read the ``x-contract`` block of ``POST /orders``."""
+"""A spec as the strategies see it: the ``Contract`` (from ``contracts.contract``, the only reader of
+``x-contract``) plus ``$ref`` dereferencing and the schemas of one batch item."""
 
 from __future__ import annotations
 
-import json
+import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ..contract import Contract, ContractError, load_contract, pointer_get, split_pointer
+from ._schema import normalize, schema_types
 
-__all__ = ["DEFAULT_SPEC_PATH", "Contract", "ContractError", "SpecDocument", "load_spec"]
-
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "sendcloud-orders-v3.yaml"
+__all__ = ["Contract", "ContractError", "SpecDocument", "load_spec"]
 
 JSON = Any
 _ANNOTATIONS = frozenset({"description", "title", "example", "examples", "deprecated", "$comment"})
 
 
-class ContractError(ValueError):
-    """The spec lacks something the suite needs; the message names the JSON pointer."""
-
-
-def _pointer_get(doc: JSON, pointer: str) -> JSON:
-    node = doc
-    for raw in pointer.lstrip("#").split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            raise ContractError(f"spec has nothing at {pointer}")
-    return node
-
-
-def _dig(block: dict[str, Any], dotted: str) -> Any:
-    node: Any = block
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ContractError(f"x-contract of POST /orders lacks `{dotted}`")
-        node = node[part]
-    return node
-
-
-@dataclass(frozen=True)
-class Contract:
-    """The machine-readable promises of ``POST /orders`` (``x-contract``), as typed values."""
-
-    raw: dict[str, Any]
-    min_items: int
-    max_items: int
-    atomic: bool
-    result_order: str
-    duplicate_keys: str
-    upsert_key: tuple[str, ...]
-    explicit_id: str
-    immutable: tuple[str, ...]
-    request_id_type: str
-    response_id_type: str
-    pointer_template: str
-    whole_batch_pointer: str
-    nested_index: str
-    errors: dict[str, dict[str, Any]]
-    conflict: dict[str, Any]
-    processing: str
-
-    @classmethod
-    def from_block(cls, block: dict[str, Any]) -> Contract:
-        return cls(
-            raw=block,
-            min_items=int(_dig(block, "batch.min_items")),
-            max_items=int(_dig(block, "batch.max_items")),
-            atomic=bool(_dig(block, "batch.atomic")),
-            result_order=str(_dig(block, "batch.result_order")),
-            duplicate_keys=str(block.get("batch", {}).get("duplicate_keys", "reject")),
-            upsert_key=tuple(_dig(block, "upsert.key")),
-            explicit_id=str(_dig(block, "upsert.explicit_id")),
-            immutable=tuple(_dig(block, "upsert.immutable")),
-            request_id_type=str(_dig(block, "ids.request")),
-            response_id_type=str(_dig(block, "ids.response")),
-            pointer_template=str(_dig(block, "error_pointer.template")),
-            whole_batch_pointer=str(_dig(block, "error_pointer.whole_batch")),
-            nested_index=str(block.get("error_pointer", {}).get("nested_index", "unbracketed")),
-            errors=dict(_dig(block, "errors")),
-            conflict=dict(_dig(block, "conflict")),
-            processing=str(block.get("processing", "synchronous")),
-        )
-
-    def pointer(self, index: int, path: str) -> str:
-        """Error pointer for ``path`` (RFC 6901 inside one order, ``''`` = whole order) of item ``index``."""
-        return self.pointer_template.format(index=index, path=path)
-
-    @property
-    def order_id_path(self) -> str:
-        return self.upsert_key[0]
-
-    @property
-    def integration_path(self) -> str:
-        return self.upsert_key[-1]
-
-
 @dataclass
 class SpecDocument:
-    """A parsed OpenAPI document with ``$ref`` resolution and the contract of ``POST /orders``."""
+    """A parsed OpenAPI document with ``$ref`` resolution, its ``Contract`` and the batch item schema."""
 
-    doc: dict[str, Any]
-    path: Path | None = None
+    contract: Contract
     _deref_cache: dict[str, JSON] = field(default_factory=dict, repr=False)
     strategy_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
+    @property
+    def path(self) -> Path | None:
+        return self.contract.spec_path
+
+    @cached_property
+    def doc(self) -> dict[str, Any]:
+        """A private deep copy of the document (callers such as Schemathesis may change what they get)."""
+        return copy.deepcopy(dict(self.contract.document))
+
     def resolve(self, ref: str) -> JSON:
-        return _pointer_get(self.doc, ref)
+        found = pointer_get(self.contract.document, ref, None)
+        if found is None:
+            raise ContractError(f"spec has nothing at {ref}")
+        return found
 
     def deref(self, node: JSON, *, _stack: tuple[str, ...] = ()) -> JSON:
         """A copy of ``node`` with every ``$ref`` replaced by its target (recursive refs stop at depth 1)."""
@@ -142,55 +70,59 @@ class SpecDocument:
 
     def operation(self, operation_id: str) -> tuple[str, str, dict[str, Any]]:
         """``(method, path, operation object)`` of ``operation_id``."""
-        for path, item in self.doc.get("paths", {}).items():
-            for method, op in item.items():
+        for path, item in self.contract.document.get("paths", {}).items():
+            for method, op in (item or {}).items():
                 if isinstance(op, dict) and op.get("operationId") == operation_id:
                     return method.upper(), path, op
         raise ContractError(f"spec has no operation with operationId {operation_id!r}")
 
-    @cached_property
-    def contract(self) -> Contract:
-        _, _, op = self.operation("upsertOrders")
-        block = op.get("x-contract")
-        if not isinstance(block, dict):
-            raise ContractError("POST /orders (upsertOrders) has no `x-contract` block")
-        return Contract.from_block(block)
-
-    @cached_property
-    def order_schema(self) -> JSON:
-        """Dereferenced schema of one request item (the batch's ``items``)."""
-        batch = self.batch_schema
-        items = batch.get("items")
-        if not isinstance(items, dict):
-            raise ContractError("the POST /orders request body is not an array schema with `items`")
-        return items
-
-    @cached_property
-    def batch_schema(self) -> JSON:
-        _, _, op = self.operation("upsertOrders")
+    def request_schema(self, operation_id: str) -> JSON:
+        """The dereferenced application/json request body schema of ``operation_id``."""
+        _, _, op = self.operation(operation_id)
         try:
             raw = op["requestBody"]["content"]["application/json"]["schema"]
         except (KeyError, TypeError):
-            raise ContractError("POST /orders has no application/json request body schema") from None
-        schema = self.deref(raw)
-        while isinstance(schema, dict) and "items" not in schema and len(schema.get("allOf", [])) == 1:
-            schema = schema["allOf"][0]
+            raise ContractError(f"{operation_id} has no application/json request body schema") from None
+        return self.deref(raw)
+
+    @cached_property
+    def batch_schema(self) -> JSON:
+        """The whole request body schema of the batch operation (the list, or the object holding it)."""
+        schema = self.request_schema(self.contract.batch_write.operation_id)
         if not isinstance(schema, dict):
-            raise ContractError("the POST /orders request body schema is not an object")
+            raise ContractError("the batch operation's request body schema is not an object")
         return schema
 
+    @cached_property
+    def list_schema(self) -> JSON:
+        """The schema of the list of items (at ``x-contract.batch.items`` inside the body)."""
+        node = normalize(self.batch_schema)
+        for token in split_pointer(self.contract.batch.items):
+            node = normalize((node.get("properties") or {}).get(token))
+        if "array" not in schema_types(node):
+            where = self.contract.batch.items or "the body"
+            raise ContractError(f"the batch request body schema has no array at {where!r}")
+        return node
 
-def load_spec(path: str | Path | None = None) -> SpecDocument:
-    """Parse a YAML or JSON OpenAPI file (default: the project's ``spec/sendcloud-orders-v3.yaml``)."""
-    target = Path(path) if path is not None else DEFAULT_SPEC_PATH
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContractError(f"cannot read spec {target}: {exc.strerror or exc}") from None
-    try:
-        doc = json.loads(text) if target.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ContractError(f"spec {target} is not valid YAML/JSON: {exc}") from None
-    if not isinstance(doc, dict) or "paths" not in doc:
-        raise ContractError(f"spec {target} is not an OpenAPI document (no `paths`)")
-    return SpecDocument(doc=doc, path=target)
+    @cached_property
+    def order_schema(self) -> JSON:
+        """Dereferenced schema of one batch item."""
+        items = self.list_schema.get("items")
+        if not isinstance(items, dict):
+            raise ContractError("the batch request body's list has no `items` schema")
+        return items
+
+    def member_schema(self, pointer: str) -> dict[str, Any]:
+        """The normalized schema of ``pointer`` inside one item (``{}`` when the schema does not say)."""
+        node = normalize(self.order_schema)
+        for token in split_pointer(pointer):
+            if "array" in schema_types(node) and token.isdigit():
+                node = normalize(node.get("items"))
+            else:
+                node = normalize((node.get("properties") or {}).get(token))
+        return node
+
+
+def load_spec(source: str | Path | None = None) -> SpecDocument:
+    """The spec at a path or shipped under a name (default: the first packaged spec), with its contract."""
+    return SpecDocument(load_contract(source))

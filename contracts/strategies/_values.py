@@ -27,7 +27,7 @@ _HINTS: dict[str, list[str]] = {
     "country_code": ["NL", "DE", "BE", "FR", "GB", "US", "ES", "IT", "AT", "PL"],
     "country_of_origin": ["NL", "CN", "DE", "US", "IT", "VN"],
     "name": ["John Doe", "Jane Doe", "Cylinder candle", "Orange", "Zoë Müller", "Søren Ødegård"],
-    "company_name": ["Sendcloud", "Acme B.V.", "Bäckerei Köhler GmbH"],
+    "company_name": ["Parcel & Co", "Acme B.V.", "Bäckerei Köhler GmbH"],
     "city": ["Eindhoven", "Oss", "Breda", "Berlin", "Paris", "Dawnbrook", "Köln"],
     "postal_code": ["5341AB", "1013 AB", "19804", "10115", "75001", "SW1A 1AA"],
     "house_number": ["15", "50", "118", "7b"],

@@ -284,7 +284,7 @@ def test_contract_pointers_are_parsed_into_index_and_path(
     problems: list[tuple[int, list[int | str]]],
 ) -> None:
     """400 answers whose pointers follow x-contract.error_pointer (`/data/attributes/[i]/a/0/b`)."""
-    template = SPEC.contract.pointer_template
+    template = SPEC.contract.errors.template or ""
     errors = [
         {
             "status": "400",

@@ -22,7 +22,7 @@ def _run(*args: str) -> Any:
 
 
 def _target(url: str) -> list[str]:
-    return ["--base-url", url, "--username", "demo", "--password", "demo-secret", "--integration-id", "7"]
+    return ["--base-url", url, "--username", "demo", "--password", "demo-secret", "--owned", "7"]
 
 
 def test_unreachable_server_exits_2_with_one_line(closed_port_url: str) -> None:
@@ -52,8 +52,8 @@ def test_hanging_server_ends_in_failures_within_the_deadline(hanging_server: str
     assert result.exit_code == 1
     assert elapsed < 25
     rules = json.loads(report.read_text())["rules"]
-    assert len(rules) == 19
-    assert all(r["status"] in ("failed", "skipped") for r in rules)
+    assert len(rules) == 23
+    assert all(r["status"] in ("failed", "skipped", "not_applicable") for r in rules)
     failed = [r for r in rules if r["status"] == "failed"]
     assert failed and all("no answer within" in r["message"] or "deadline" in r["message"] for r in failed)
 
@@ -95,8 +95,11 @@ def test_garbage_server_fails_every_rule_clearly(garbage_server: str, tmp_path: 
     assert not [r["id"] for r in rules if r["status"] == "passed"]
     assert not [r for r in rules if r["message"].startswith("rule crashed")]
     skipped = {r["id"]: r["message"] for r in rules if r["status"] == "skipped"}
-    assert set(skipped) == {"upsert.integration_scope", "integration.ownership"}
-    assert "--foreign-integration-id" in skipped["integration.ownership"]
+    assert set(skipped) == {"key.scope", "ownership.enforced"}
+    assert "(--foreign)" in skipped["ownership.enforced"]
+    not_applicable = {r["id"]: r["message"] for r in rules if r["status"] == "not_applicable"}
+    assert set(not_applicable) == {"operation.completes"}
+    assert "synchronous" in not_applicable["operation.completes"]
 
 
 def test_reports_against_the_reference_server(reference: Any, tmp_path: Path) -> None:
@@ -108,12 +111,12 @@ def test_reports_against_the_reference_server(reference: Any, tmp_path: Path) ->
         reference.username,
         "--password",
         reference.password,
-        "--integration-id",
+        "--integration-id",  # the old, hidden name of --owned still works
         "7",
-        "--integration-id",
+        "--owned",
         "739283",
         "--rules",
-        "batch.limit,upsert.key,integration.ownership",
+        "batch.limit,upsert.key,ownership.enforced,operation.completes",
         "--seed",
         "7",
         "--report-json",
@@ -125,19 +128,24 @@ def test_reports_against_the_reference_server(reference: Any, tmp_path: Path) ->
     assert "batch.limit" in result.output and "passed" in result.output
     data = json.loads(report.read_text())
     assert data["target"] == reference.api_url and data["seed"] == 7
-    assert [(r["id"], r["status"]) for r in data["rules"]] == [
+    assert [(r["id"], r["status"]) for r in data["rules"]] == [  # suite order, not the order asked
+        ("operation.completes", "not_applicable"),
         ("batch.limit", "passed"),
         ("upsert.key", "passed"),
-        ("integration.ownership", "skipped"),
+        ("ownership.enforced", "skipped"),
     ]
-    assert set(data["rules"][0]) == {"id", "status", "duration_s", "message", "reproduction"}
+    assert set(data["rules"][1]) == {"id", "status", "duration_s", "message", "reproduction"}
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None and suite.get("tests") == "3" and suite.get("skipped") == "1"
+    assert suite is not None and suite.get("tests") == "4" and suite.get("skipped") == "2"
     assert [c.get("name") for c in suite.iter("testcase")] == [
+        "operation.completes",
         "batch.limit",
         "upsert.key",
-        "integration.ownership",
+        "ownership.enforced",
     ]
+    skips = [c.find("skipped") for c in suite.iter("testcase")]
+    assert [s.get("type") if s is not None else None for s in skips] == ["not_applicable", None, None, None]
+    assert "not applicable" in result.output
 
 
 def test_report_folders_are_created_and_an_unwritable_report_is_one_line(
@@ -147,7 +155,7 @@ def test_report_folders_are_created_and_an_unwritable_report_is_one_line(
     target += [
         "--password",
         reference.password,
-        "--integration-id",
+        "--owned",
         "7",
         "--rules",
         "id.types",
@@ -185,7 +193,7 @@ def test_conformance_with_a_fault_prints_a_failure_and_exits_1(tmp_path: Path) -
     assert "batch.result_order" in result.output and "reproduction" in result.output
     assert "curl -sS -i -X POST" in result.output
     failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
-    assert failure is not None and "data[0]" in (failure.get("message") or "")
+    assert failure is not None and "result [0]" in (failure.get("message") or "")
 
 
 def test_conformance_refuses_unknown_fault() -> None:
@@ -198,8 +206,8 @@ def test_list_rules_names_every_rule_with_its_source() -> None:
 
     result = RUNNER.invoke(app, ["list-rules"], catch_exceptions=False, terminal_width=200)
     assert result.exit_code == 0
-    assert len(RULES) == 19 and len({r.id for r in RULES}) == 19
-    assert "data[i]" in result.output  # rich markup must not eat the brackets
+    assert len(RULES) == 23 and len({r.id for r in RULES}) == 23
+    assert "result [i]" in result.output  # rich markup must not eat the brackets
     for rule in RULES:
         assert rule.id in result.output
         assert rule.description and rule.source

@@ -39,12 +39,12 @@ def test_plugin_runs_rules_as_tests(pytester: pytest.Pytester, reference: Any) -
         f"--orders-contract-url={reference.api_url}",
         f"--orders-contract-username={reference.username}",
         f"--orders-contract-password={reference.password}",
-        "--orders-contract-integration-id=7",
-        "--orders-contract-rules=batch.limit,upsert.key,integration.ownership",
+        "--orders-contract-owned=7",
+        "--orders-contract-rules=batch.limit,upsert.key,ownership.enforced",
         "--orders-contract-profile=ci",
     )
     result.assert_outcomes(passed=3, skipped=1)  # two rules + the ordinary test
-    result.stdout.fnmatch_lines(["*--foreign-integration-id*"])
+    result.stdout.fnmatch_lines(["*(--foreign)*"])
 
 
 def test_plugin_reports_a_failing_rule_with_its_reproduction(pytester: pytest.Pytester) -> None:
@@ -56,11 +56,11 @@ def test_plugin_reports_a_failing_rule_with_its_reproduction(pytester: pytest.Py
             f"--orders-contract-url={server.api_url}",
             f"--orders-contract-username={server.username}",
             f"--orders-contract-password={server.password}",
-            "--orders-contract-integration-id=7",
+            "--orders-contract-integration-id=7",  # the old option name still works (hidden)
             "--orders-contract-rules=batch.result_order",
         )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*batch.result_order*", "*data[[]0[]] is*", "*curl -sS -i -X POST*"])
+    result.stdout.fnmatch_lines(["*batch.result_order*", "*result [[]0[]] has*", "*curl -sS -i -X POST*"])
 
 
 def test_plugin_needs_credentials(pytester: pytest.Pytester) -> None:

@@ -19,6 +19,7 @@ from contracts.strategies import (
     constrained_paths,
     fault_targets,
     invalid_batches,
+    path_of,
     valid_batches,
     valid_orders,
 )
@@ -63,7 +64,7 @@ def test_valid_batches_are_valid_with_distinct_keys(spec: SpecDocument) -> None:
     @given(valid_batches(IDS, spec=spec))
     def check(batch: list[dict[str, Any]]) -> None:
         sizes.append(len(batch))
-        assert 1 <= len(batch) <= spec.contract.max_items
+        assert 1 <= len(batch) <= spec.contract.batch.max_items
         assert not _errors(spec, batch)
         keys = [(o["order_id"], o["order_details"]["integration"]["id"]) for o in batch]
         assert len(set(keys)) == len(keys)
@@ -71,7 +72,7 @@ def test_valid_batches_are_valid_with_distinct_keys(spec: SpecDocument) -> None:
         integrations.update(k[1] for k in keys)
 
     check()
-    top = spec.contract.max_items
+    top = spec.contract.batch.max_items
     assert max(sizes) >= top - 1, sizes
     assert sum(size in (1, 2, top - 1, top) for size in sizes) >= len(sizes) // 4, sizes  # edges are frequent
     assert integrations == set(IDS)
@@ -86,7 +87,7 @@ def test_batch_sizes_hit_the_edges(spec: SpecDocument) -> None:
         sizes.append(size)
 
     check()
-    top = spec.contract.max_items
+    top = spec.contract.batch.max_items
     assert {1, 2, top - 1, top} <= set(sizes)
     full = _draw_one(valid_batches(IDS, spec=spec, min_size=top))
     assert len(full) == top and not _errors(spec, full)
@@ -143,7 +144,7 @@ def test_every_constrained_path_can_be_targeted(spec: SpecDocument) -> None:
         blamed = f"/{bad.index}{target.pointer}"
         assert any(blamed.startswith(w) for w in where), (target, where)
         (pointer,) = [e.pointer for e in bad.expected_errors]
-        assert pointer == spec.contract.pointer(bad.index or 0, target.pointer)
+        assert pointer == spec.contract.errors.locate(bad.index or 0, path_of(target))
 
 
 def test_invalid_batches_unpack_as_batch_and_expected(spec: SpecDocument) -> None:
@@ -160,14 +161,15 @@ def test_whole_batch_faults(spec: SpecDocument, name: str) -> None:
     (expected,) = bad.expected_errors
     assert expected.status == 400
     if name == "too_many":
-        assert len(bad.batch) == spec.contract.max_items + 1
-        assert expected.pointer == spec.contract.whole_batch_pointer
+        assert len(bad.batch) == spec.contract.batch.max_items + 1
+        assert expected.pointer == spec.contract.errors.whole_batch
         assert expected.detail == f"Orders list should have at most 100 items, not {len(bad.batch)}"
         assert not _errors(spec, bad.batch[:100])
     elif name == "not_a_list":
         assert isinstance(bad.batch, dict) and expected.code == "non_field_errors"
     elif name == "empty":
         assert bad.batch == []
+        assert expected.detail == "Orders list should have at least 1 item, not 0"
     else:
         with pytest.raises(ValueError):
             __import__("json").loads(bad.content())
