@@ -31,6 +31,8 @@ class ImportFailed(RuntimeError):
 
 
 def _staged(root: str, package: str, go: Connection) -> None:
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]  # forked from a process that imported another package of that name
     sys.path.insert(0, root)
     importlib.import_module(package + ".models")  # the expensive part: model classes
     if not go.poll(60) or go.recv() != "go":

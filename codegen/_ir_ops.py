@@ -213,7 +213,9 @@ def _docstring(op: dict[str, Any], method: str, path: str) -> tuple[str, str]:
     summary = _first_line(op.get("summary")) or _first_line(op.get("description")) or f"{method} {path}"
     parts = [summary]
     description = str(op.get("description") or "").strip()
-    if description and description.splitlines()[0].strip() != summary:
+    if description and description.splitlines()[0].strip() == summary:
+        description = "\n".join(description.splitlines()[1:]).strip()  # the summary came from it
+    if description:
         parts.append(description)
     where = f"``{method} {path}``"
     if op.get("operationId"):
