@@ -43,7 +43,6 @@ _NOT_SOURCE = (
     "*.sqlite3",
     "*.db",
 )
-MIGRATION = pytest.mark.xfail(strict=False, reason="migration in progress (issue 8)")
 BUILD_SECONDS = 300
 INSTALL_SECONDS = 600
 RUN_SECONDS = 600
@@ -153,7 +152,6 @@ def test_the_installed_package_comes_from_the_venv_only(installed: Installed) ->
     assert all(f.startswith(str(installed.venv)) for f in seen["files"]), seen["files"]
 
 
-@MIGRATION
 def test_packaged_specs_are_found_through_the_package(installed: Installed) -> None:
     specs = _packaged_specs(installed)
     assert specs, "no spec found with importlib.resources in the installed package"
@@ -163,7 +161,6 @@ def test_packaged_specs_are_found_through_the_package(installed: Installed) -> N
         assert done.returncode == 0, f"lint {name}: {done.stdout}\n{done.stderr}"
 
 
-@MIGRATION
 def test_conformance_passes_against_the_embedded_server(installed: Installed) -> None:
     """The main job, as a new user runs it right after `pip install`: no arguments but a fast profile."""
     started = time.perf_counter()
@@ -174,7 +171,6 @@ def test_conformance_passes_against_the_embedded_server(installed: Installed) ->
     assert "Traceback" not in done.stderr
 
 
-@MIGRATION
 def test_generate_from_each_packaged_spec_and_import_the_result(installed: Installed, tmp_path: Path) -> None:
     specs = _packaged_specs(installed)
     for name, path in specs.items():
