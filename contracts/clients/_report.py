@@ -136,26 +136,35 @@ def write_html(path: Path, report: Report, *, server: str = "") -> None:
     by_rule: dict[str, list[Violation]] = defaultdict(list)
     for v in report.violations:
         by_rule[v.rule].append(v)
-    ids = sorted(set(report.rules) | set(by_rule), key=lambda r: (not by_rule.get(r), r))
+    not_applicable = {r: why for r, why in report.not_applicable.items() if r not in by_rule}
+
+    def status(rule: str) -> str:
+        return "failed" if by_rule.get(rule) else "not_applicable" if rule in not_applicable else "passed"
+
+    order = ("failed", "not_applicable", "passed")
+    ids = sorted(
+        set(report.rules) | set(by_rule) | set(not_applicable), key=lambda r: (order.index(status(r)), r)
+    )
     rules = [
         {
             "index": i,
             "id": rule,
-            "status": "failed" if by_rule.get(rule) else "passed",
+            "status": status(rule),
             "description": RULES.get(rule, ""),
+            "reason": not_applicable.get(rule, ""),
             "count": len(by_rule.get(rule, [])),
             "violations": [_html_violation(v) for v in by_rule.get(rule, [])[:HTML_VIOLATIONS_PER_RULE]],
         }
         for i, rule in enumerate(ids, 1)
     ]
-    failed = sum(r["status"] == "failed" for r in rules)
     page = html_page(
         "clients.html.jinja",
         server=server,
+        spec=dict(report.spec),
         checked=report.checked,
         total_violations=len(report.violations),
         rules=rules,
-        counts={"failed": failed, "passed": len(rules) - failed},
+        counts={s: sum(r["status"] == s for r in rules) for s in order},
         shown_limit=HTML_VIOLATIONS_PER_RULE,
         generated=datetime.now(UTC),
     )

@@ -18,13 +18,13 @@ from markupsafe import Markup
 from .._settings import active_profile
 from ..contract import Contract, ContractError, load_contract
 from ._engine import RuleResult, RunConfig, RunReport
-from ._html_evidence import MASK, EvidenceItem, Masker, evidence, trim
+from ._html_evidence import MASK, EvidenceItem, Limits, Masker, evidence, trim
 from ._html_sources import SourcePart, SpecExcerpts
 
 __all__ = ["STATUS_LABELS", "RunInfo", "html_page", "render_html", "write_html"]
 
-REPRODUCTION_LIMIT = 24_000  # characters of one reproduction (the JSON report keeps it whole)
-MESSAGE_LIMIT = 4_000
+PAGE_BUDGET = 1024 * 1024  # bytes; a page over it is rendered again with every embedded text shorter
+_SHRINK = (1.0, 0.5, 0.25, 0.1, 0.04)
 STATUS_ORDER = ("failed", "skipped", "not_applicable", "passed")
 STATUS_LABELS: Mapping[str, str] = {
     "failed": "Failed",
@@ -137,10 +137,11 @@ class RuleView:
     reproduction_cut: int
 
 
-def _view(index: int, result: RuleResult, mask: Masker, excerpts: SpecExcerpts) -> RuleView:
-    message, message_cut = trim(mask(result.message), MESSAGE_LIMIT)
-    reproduction, reproduction_cut = trim(mask(result.reproduction), REPRODUCTION_LIMIT)
-    shown, left_out = evidence(result.exchanges, mask) if result.status == "failed" else ([], 0)
+def _view(index: int, result: RuleResult, mask: Masker, excerpts: SpecExcerpts, limits: Limits) -> RuleView:
+    message, message_cut = trim(mask(result.message), limits.message)
+    reproduction, reproduction_cut = trim(mask(result.reproduction), limits.reproduction)
+    failed = result.status == "failed"
+    shown, left_out = evidence(result.exchanges, mask, limits) if failed else ([], 0)
     return RuleView(
         index=index,
         id=result.id,
@@ -168,25 +169,33 @@ def render_html(
     contract: Contract | None = None,
     credentials: tuple[tuple[str, str], ...] = (),
 ) -> str:
-    """The page for ``report``; ``credentials`` (besides the config's) are masked wherever they occur."""
+    """The page for ``report``; ``credentials`` (besides the config's) are masked wherever they occur.
+    Every embedded text is bounded; a page still over ``PAGE_BUDGET`` is rendered again with less."""
     contract = contract or _contract(config)
     creds = credentials + (((config.username, config.password),) if config else ())
-    mask = Masker.for_credentials(creds)
-    excerpts = SpecExcerpts(contract.document, contract.member) if contract else SpecExcerpts(None, None)
-    views = [_view(i, r, mask, excerpts) for i, r in enumerate(report.results, 1)]
-    views.sort(key=lambda v: _rank(v.status))
-    counts = {s: sum(v.status == s for v in views) for s in STATUS_ORDER}
-    for view in views:
-        counts.setdefault(view.status, sum(v.status == view.status for v in views))
-    return html_page(
-        "run.html.jinja",
-        info=RunInfo.of(report, config, contract),
-        rules=views,
-        counts=counts,
-        total=len(views),
-        excerpts=list(excerpts.appendix()),
-        mask=MASK,
-    )
+    mask = Masker.for_credentials(creds, getattr(config, "headers", ()))
+    info = RunInfo.of(report, config, contract)
+    page = ""
+    for factor in _SHRINK:
+        excerpts = SpecExcerpts(contract.document, contract.member) if contract else SpecExcerpts(None, None)
+        limits = Limits().scaled(factor)
+        views = [_view(i, r, mask, excerpts, limits) for i, r in enumerate(report.results, 1)]
+        views.sort(key=lambda v: _rank(v.status))
+        counts = {s: sum(v.status == s for v in views) for s in STATUS_ORDER}
+        for view in views:
+            counts.setdefault(view.status, sum(v.status == view.status for v in views))
+        page = html_page(
+            "run.html.jinja",
+            info=info,
+            rules=views,
+            counts=counts,
+            total=len(views),
+            excerpts=list(excerpts.appendix()),
+            mask=MASK,
+        )
+        if len(page.encode()) <= PAGE_BUDGET:
+            break
+    return page
 
 
 def write_html(report: RunReport, path: str | Path, *, config: RunConfig | None = None) -> None:

@@ -15,11 +15,9 @@ from typing import Any
 
 from ..rules import Exchange
 
-__all__ = ["MASK", "EvidenceItem", "Masker", "evidence", "trim"]
+__all__ = ["MASK", "EvidenceItem", "Limits", "Masker", "evidence", "trim"]
 
 MASK = "********"
-BODY_LIMIT = 1_500  # characters of one request or answer body
-EXCHANGE_LIMIT = 6  # exchanges shown per failure (the last ones: they show the break)
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 
 
@@ -30,12 +28,20 @@ class Masker:
     secrets: tuple[str, ...] = ()
 
     @classmethod
-    def for_credentials(cls, credentials: Iterable[tuple[str, str]]) -> Masker:
+    def for_credentials(
+        cls, credentials: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]] = ()
+    ) -> Masker:
+        """Secrets of ``(user, password)`` pairs (a pair without password is a token: the user part is
+        the secret) and the values of credential-carrying ``headers``."""
         found: set[str] = set()
         for user, password in credentials:
             if password:
                 found.add(password)
                 found.add(base64.b64encode(f"{user}:{password}".encode()).decode())
+            elif user:
+                found.add(user)
+        found.update(value.strip() for name, value in headers if name.lower() in _SECRET_HEADERS)
+        found.discard("")
         # longest first: a token that contains the password is masked whole
         return cls(tuple(sorted(found, key=lambda s: (-len(s), s))))
 
@@ -43,6 +49,24 @@ class Masker:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         return text
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of one failure a page embeds (characters); ``scaled`` shrinks all of it for big runs."""
+
+    message: int = 4_000
+    reproduction: int = 24_000  # the JSON report keeps it whole
+    body: int = 1_500  # one request or answer body
+    exchanges: int = 6  # the last ones: they show the break
+
+    def scaled(self, factor: float) -> Limits:
+        return Limits(
+            message=max(200, int(self.message * factor)),
+            reproduction=max(1_000, int(self.reproduction * factor)),
+            body=max(200, int(self.body * factor)),
+            exchanges=max(2, round(self.exchanges * min(1.0, factor * 2))),
+        )
 
 
 def trim(text: str, limit: int) -> tuple[str, int]:
@@ -75,10 +99,10 @@ def _pretty(text: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def _item(exchange: Exchange, times: int, mask: Masker) -> EvidenceItem:
+def _item(exchange: Exchange, times: int, mask: Masker, limit: int) -> EvidenceItem:
     body = exchange.body.decode("utf-8", errors="replace") if exchange.body is not None else ""
-    request, request_cut = trim(mask(_pretty(body)) if body else "", BODY_LIMIT)
-    response, response_cut = trim(mask(_pretty(exchange.response_text)), BODY_LIMIT)
+    request, request_cut = trim(mask(_pretty(body)) if body else "", limit)
+    response, response_cut = trim(mask(_pretty(exchange.response_text)), limit)
     headers = tuple(
         (name, MASK if name.lower() in _SECRET_HEADERS else mask(value)) for name, value in exchange.headers
     )
@@ -96,13 +120,13 @@ def _item(exchange: Exchange, times: int, mask: Masker) -> EvidenceItem:
     )
 
 
-def evidence(exchanges: Sequence[Exchange], mask: Masker) -> tuple[list[EvidenceItem], int]:
-    """The last ``EXCHANGE_LIMIT`` exchanges (a repeated poll counted once) and how many were left out."""
+def evidence(exchanges: Sequence[Exchange], mask: Masker, limits: Limits) -> tuple[list[EvidenceItem], int]:
+    """The last ``limits.exchanges`` exchanges (a repeated poll counted once) and how many were left out."""
     collapsed: list[tuple[Exchange, int]] = []
     for exchange in exchanges:
         if collapsed and collapsed[-1][0] == exchange:
             collapsed[-1] = (exchange, collapsed[-1][1] + 1)
         else:
             collapsed.append((exchange, 1))
-    shown = collapsed[-EXCHANGE_LIMIT:]
-    return [_item(ex, times, mask) for ex, times in shown], len(collapsed) - len(shown)
+    shown = collapsed[-limits.exchanges :]
+    return [_item(ex, times, mask, limits.body) for ex, times in shown], len(collapsed) - len(shown)

@@ -73,8 +73,12 @@ def test_the_report_exits_1_and_the_page_has_a_section_per_rule(
         rows = page.eval_on_selector_all(
             "details.rule", "els => els.map(e => [e.dataset.rule, e.dataset.status])"
         )
-        assert {r[0] for r in rows} == set(CLIENT_RULES) | set(by_rule)
-        assert [r[1] for r in rows] == sorted((r[1] for r in rows), key=["failed", "passed"].index)
+        not_applicable = set(checked.data["not_applicable"]) - set(by_rule)
+        assert {r[0] for r in rows} == set(checked.data["rules"]) | set(by_rule) | not_applicable
+        assert {r[0] for r in rows} <= set(CLIENT_RULES) | {"server.response_schema"}
+        order = ["failed", "not_applicable", "passed"]
+        assert [r[1] for r in rows] == sorted((r[1] for r in rows), key=order.index)
+        assert {r[0] for r in rows if r[1] == "not_applicable"} == not_applicable
         for rule, count in by_rule.items():
             section = page.locator(f'details.rule[data-rule="{rule}"]')
             assert section.get_attribute("data-status") == "failed"

@@ -20,7 +20,7 @@ from orders_contract.cli import app
 
 RUNNER = CliRunner()
 MASK = "********"  # how the page masks a credential
-RULES = "batch.result_order,auth.required,batch.limit,integration.ownership,error.shape"
+RULES = "batch.result_order,auth.required,batch.limit,ownership.enforced,error.shape,operation.completes"
 FAULTS = {"results_reversed", "no_auth"}
 
 
@@ -45,7 +45,7 @@ def failing_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailingRun
         result = RUNNER.invoke(
             app,
             ["run", "--base-url", server.api_url, "--username", server.username]
-            + ["--password", server.password, "--integration-id", str(server.integrations[0])]
+            + ["--password", server.password, "--owned", str(server.integrations[0])]
             + ["--rules", RULES, "--seed", "11", "--profile", "ci"]
             + ["--report-json", str(folder / "reports" / "conformance.json")]
             + ["--report-html", str(folder / "reports" / "conformance.html")],
@@ -68,7 +68,8 @@ def test_the_run_fails_on_the_faults_and_writes_both_reports(failing_run: Failin
     assert failing_run.exit_code == 1, failing_run.output
     statuses = _statuses(failing_run)
     assert statuses["batch.result_order"] == "failed" and statuses["auth.required"] == "failed"
-    assert statuses["batch.limit"] == "passed" and statuses["integration.ownership"] == "skipped"
+    assert statuses["batch.limit"] == "passed" and statuses["ownership.enforced"] == "skipped"
+    assert statuses["operation.completes"] == "not_applicable"  # the spec processes batches synchronously
 
 
 def test_the_page_is_one_small_self_contained_file(failing_run: FailingRun) -> None:
@@ -117,7 +118,7 @@ def test_in_chromium_every_rule_is_shown_failures_first_with_the_json_reproducti
         assert page.locator("[data-fact=profile]").text_content() == "ci"
         assert page.locator("[data-verdict=failed]").is_visible()
         bar = page.locator(".bar .seg")
-        assert bar.count() == 3  # failed, skipped, passed
+        assert bar.count() == 4  # failed, skipped, not applicable, passed
         page.screenshot(path=str(tmp_path / "failing-run.png"), full_page=True)
         assert (tmp_path / "failing-run.png").stat().st_size > 10_000
         assert loaded.console_errors == []
@@ -143,7 +144,7 @@ def test_the_status_filter_hides_and_shows_rules(failing_run: FailingRun, browse
         page.click('button[data-filter="passed"]')
         assert not passed.first.is_visible() and failed.first.is_visible()
         assert page.get_attribute('button[data-filter="passed"]', "aria-pressed") == "false"
-        for status in ("failed", "skipped"):
+        for status in ("failed", "skipped", "not_applicable"):
             page.click(f'button[data-filter="{status}"]')
         assert page.locator(".none-shown").is_visible()
         page.click('button[data-filter="passed"]')
@@ -201,7 +202,7 @@ def test_an_unwritable_html_report_is_one_error_line(failing_run: FailingRun, tm
     result = RUNNER.invoke(
         app,
         ["run", "--base-url", server.api_url, "--username", server.username, "--password", server.password]
-        + ["--integration-id", str(server.integrations[0]), "--rules", "batch.limit", "--seed", "1"]
+        + ["--owned", str(server.integrations[0]), "--rules", "batch.limit", "--seed", "1"]
         + ["--report-html", str(blocker / "r.html")],
     )
     assert result.exit_code == 2

@@ -51,9 +51,7 @@ def _hostile_report() -> tuple[RunReport, RunConfig]:
         exchanges=[exchange],
     )
     skipped = RuleResult(id="calm.rule", status="skipped", duration_s=0.0, message=HOSTILE, description="ok")
-    config = RunConfig(
-        base_url="http://127.0.0.1:9/api/v3", username="demo", password=PASSWORD, integration_ids=(7,)
-    )
+    config = RunConfig(base_url="http://127.0.0.1:9/api/v3", username="demo", password=PASSWORD, owned=(7,))
     return RunReport(target=f"http://127.0.0.1:9/{HOSTILE}", seed=5, results=[failed, skipped]), config
 
 
@@ -138,7 +136,7 @@ def test_a_real_servers_hostile_answers_stay_text(
         base_url=hostile_server,
         username="demo",
         password=PASSWORD,
-        integration_ids=(7,),
+        owned=(7,),
         rules=("batch.accepts_valid", "auth.required"),
         seed=3,
         deadline_s=60,

@@ -11,9 +11,7 @@ from contracts.rules import RULES, Exchange
 from contracts.runner import RuleResult, RunConfig, RunReport, render_html
 
 PASSWORD = "hunter2-secret"
-CONFIG = RunConfig(
-    base_url="http://127.0.0.1:9/api/v3", username="demo", password=PASSWORD, integration_ids=(7,)
-)
+CONFIG = RunConfig(base_url="http://127.0.0.1:9/api/v3", username="demo", password=PASSWORD, owned=(7,))
 
 
 def _exchange(i: int, size: int) -> Exchange:
