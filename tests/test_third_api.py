@@ -48,8 +48,17 @@ owns = ["{FOREIGN}"]
 START_SECONDS = 30
 SUITE_SECONDS = 900
 
-pytestmark = pytest.mark.xfail(
-    strict=False, reason="migration in progress (issue 8): the consumers do not take the Contract yet"
+# Parts that still fail while issue 8's migration is in progress (the lead removes these marks at the end).
+SERVER_TIMESTAMPS = pytest.mark.xfail(
+    strict=False,
+    reason="the reference server answers items without the spec's required created_at/updated_at",
+)
+RULES_REKEY = pytest.mark.xfail(
+    strict=False,
+    reason="rules re-key the ownership member (warehouse_code) and build same-key items for a 3-member key",
+)
+CONFORMANCE_SPEC = pytest.mark.xfail(
+    strict=False, reason="conformance --spec passes `spec` to ServerSettings (TypeError traceback)"
 )
 
 
@@ -146,6 +155,7 @@ def test_lint_accepts_the_spec() -> None:
     _ok(_cli("lint", SPEC))
 
 
+@SERVER_TIMESTAMPS
 def test_generated_client_round_trip_against_the_served_spec(
     generated: types.ModuleType, server: str
 ) -> None:
@@ -220,13 +230,25 @@ def test_the_served_spec_keeps_the_documented_promises(server: str) -> None:
         )
 
 
+@RULES_REKEY
 def test_run_passes_against_the_served_spec(server: str) -> None:
     """The suite against a running server, as a team runs it against its own: the bearer token, the
     warehouses the account owns and one it does not (so ownership is checked too)."""
     owned = [a for value in OWNED for a in ("--owned", value)]
-    target = ["--spec", SPEC, "--base-url", server, "--token", TOKEN, *owned, "--foreign", FOREIGN]
+    target: list[str | Path] = [
+        "--spec",
+        SPEC,
+        "--base-url",
+        server,
+        "--token",
+        TOKEN,
+        *owned,
+        "--foreign",
+        FOREIGN,
+    ]
     _ok(_cli("run", *target, "--profile", "ci", "--seed", "1", timeout=SUITE_SECONDS))
 
 
+@CONFORMANCE_SPEC
 def test_conformance_passes_against_the_embedded_server() -> None:
     _ok(_cli("conformance", "--spec", SPEC, "--profile", "ci", "--seed", "1", timeout=SUITE_SECONDS))
