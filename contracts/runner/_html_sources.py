@@ -90,13 +90,18 @@ class SpecExcerpts:
         )
 
     def name(self, word: str) -> Excerpt | None:
-        """An operationId or a component schema of the spec named ``word``."""
+        """An operationId, a component schema or a components section (``securitySchemes``) named ``word``."""
         doc = self.document
         if doc is None:
             return None
-        schemas = doc.get("components", {}).get("schemas", {})
+        components = doc.get("components", {})
+        schemas = components.get("schemas", {}) if isinstance(components, Mapping) else {}
         if isinstance(schemas, Mapping) and word in schemas:
             return self._remember(f"schema:{word}", f"schema {word}", lambda: {word: schemas[word]})
+        camel = word[:1].islower() and not word.islower()  # securitySchemes, not the prose word "responses"
+        if camel and isinstance(components, Mapping) and word in components:
+            section = {word: components[word]}
+            return self._remember(f"components:{word}", f"components.{word}", _const(section))
         for path, item in (doc.get("paths") or {}).items():
             for method, op in item.items() if isinstance(item, Mapping) else ():
                 if isinstance(op, Mapping) and op.get("operationId") == word:
@@ -110,15 +115,15 @@ class SpecExcerpts:
         quote = bool(_SEED.match(text))
         links: list[Excerpt] = []
         if not quote:
-            in_contract = False
             for match in _XC.finditer(text):
-                in_contract = True
                 links += [e for e in [self.contract_member(match.group(1))] if e]
-            if in_contract:  # "x-contract.batch.max_items, errors.too_many": later names are members too
-                rest = _XC.sub("", text)
-                links += [e for m in _BARE.finditer(rest) for e in [self.contract_member(m.group(1))] if e]
+            # "x-contract.batch.max_items, errors.documented.too_many": a dotted name that is a member too
+            rest = _XC.sub("", text)
+            links += [e for m in _BARE.finditer(rest) for e in [self.contract_member(m.group(1))] if e]
             links += [e for m in _WORD.finditer(_XC.sub("", text)) for e in [self.name(m.group(1))] if e]
         unique = list(dict.fromkeys(links))
+        if unique and not _XC.sub("", text).strip(" ,"):  # "x-contract.auth" alone: the link says it all
+            text = ""
         return SourcePart(_SEED.sub("", text) if quote else text, quote, tuple(unique))
 
     def parts(self, source: str) -> list[SourcePart]:

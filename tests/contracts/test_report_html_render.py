@@ -100,3 +100,22 @@ def test_statuses_come_failed_first_and_an_unknown_status_is_still_shown() -> No
     assert order == ["c.failed", "e.skipped", "b.na", "a.passed", "d.odd"]
     assert "Not applicable" in text and 'data-count="not_applicable">1<' in text
     assert 'data-count="weird">1<' in text
+
+
+def test_every_rule_that_names_an_x_contract_member_links_to_its_excerpt() -> None:
+    contract = load_contract()
+
+    def exists(member: str) -> bool:
+        try:
+            contract.member(member)
+        except KeyError:
+            return False
+        return True
+
+    results = [RuleResult(r.id, "passed", 0.1, description=r.description, source=r.source) for r in RULES]
+    text = render_html(RunReport("http://x.invalid", 1, results, 1.0), contract=contract)
+    sections = re.split(r'<details class="rule', text)[1:]
+    for rule, section in zip(RULES, sections, strict=True):
+        named = re.findall(r"x-contract\.([a-z_]+(?:\.[a-z_]+)*)", rule.source)
+        if any(exists(member) for member in named):  # a member this spec does not state cannot be shown
+            assert 'class="src" href="#src-' in section, f"{rule.id}: {rule.source}"
