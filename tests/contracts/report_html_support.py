@@ -29,12 +29,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+CHROMIUM_CANDIDATES = ("chromium", "/usr/bin/chromium")  # Debian's package
+
+
 def chromium_path() -> str:
     """The Chromium binary, or skip (locally) / fail (under CI) with what to install."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    found = next((path for name in CHROMIUM_CANDIDATES if (path := shutil.which(name))), None)
     why = ""
     if found is None:
-        why = "Debian's chromium is not installed (apt-get install --no-install-recommends chromium)"
+        why = "Debian's chromium is not installed (make install-browser, or apt-get install chromium)"
     else:
         try:
             import playwright.sync_api  # noqa: F401

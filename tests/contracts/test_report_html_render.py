@@ -6,6 +6,8 @@ import base64
 import json
 import re
 
+import pytest
+
 from contracts.contract import load_contract
 from contracts.rules import RULES, Exchange
 from contracts.runner import RuleResult, RunConfig, RunReport, render_html
@@ -119,3 +121,17 @@ def test_every_rule_that_names_an_x_contract_member_links_to_its_excerpt() -> No
         named = re.findall(r"x-contract\.([a-z_]+(?:\.[a-z_]+)*)", rule.source)
         if any(exists(member) for member in named):  # a member this spec does not state cannot be shown
             assert 'class="src" href="#src-' in section, f"{rule.id}: {rule.source}"
+
+
+def test_without_chromium_browser_tests_skip_locally_and_fail_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import report_html_support
+
+    monkeypatch.setattr(report_html_support, "CHROMIUM_CANDIDATES", ("no-such-browser-here",))
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed .*make install-browser"):
+        report_html_support.chromium_path()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        report_html_support.chromium_path()
