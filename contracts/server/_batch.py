@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts.contract import MISSING, pointer_get, split_pointer
 
-from ._documents import DocumentTooDeepError, complete_item, encode_body, key_text
+from ._documents import DocumentTooDeepError, complete_item, encode_body, key_text, key_values
 from ._errors import ApiError, ErrorItem, documented_item
 from ._settings import Account
 from ._state import ServerState
@@ -131,7 +131,7 @@ class Batch:
     # -- validation ----------------------------------------------------------------------------------
 
     def key_of(self, document: Any) -> tuple[tuple[Any, ...], str]:
-        values = self.contract.key.key_of(document)
+        values = key_values(self.shape, document)
         kept = tuple(values[i] for i in self.key_positions)
         return values, key_text(kept)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
-from contracts.contract import MISSING, pointer_get, pointer_set, split_pointer
+from contracts.contract import pointer_get, pointer_set, split_pointer
 
-from ._shape import Shape, deref, object_members
+from ._shape import Shape
 from ._storage import ItemRow
 
 __all__ = [
@@ -19,7 +19,9 @@ __all__ = [
     "complete_item",
     "encode_body",
     "item_json",
+    "get_at",
     "key_text",
+    "key_values",
     "now_iso",
     "row_values",
 ]
@@ -53,37 +55,47 @@ def key_text(values: Sequence[Any]) -> str:
     return orjson.dumps(list(values)).decode()
 
 
-def _filler(document: Any, schema: Any) -> Any:
-    schema = deref(document, schema)
-    if not isinstance(schema, dict):
-        return None
-    if "default" in schema:
-        return schema["default"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    kind = schema.get("type")
-    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
-    return {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}, "string": ""}.get(
-        str(kind)
-    )
+_ABSENT: Any = object()
+
+
+def get_at(document: Any, tokens: tuple[str, ...]) -> Any:
+    """The value at pre-split pointer ``tokens`` (``_ABSENT`` when nothing is there): the hot-path walker."""
+    node = document
+    for token in tokens:
+        if type(node) is dict:
+            node = node.get(token, _ABSENT)
+            if node is _ABSENT:
+                return _ABSENT
+        elif type(node) is list and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _ABSENT
+    return node
+
+
+def key_values(shape: Shape, document: Any) -> tuple[Any, ...]:
+    """``contract.key.key_of`` on the hot path: each member's value, its default when absent or null."""
+    values = []
+    for tokens, default in shape.key_tokens:
+        value = get_at(document, tokens)
+        values.append(default if value is _ABSENT or value is None else value)
+    return tuple(values)
 
 
 def complete_item(shape: Shape, item: dict[str, Any]) -> dict[str, Any]:
     """The item as stored: key defaults written in, and required members of the resource that the item
     leaves out (and the server does not own) filled from the resource schema (default, first enum value)."""
-    contract = shape.contract
     completed = item
-    for member, value in contract.key.defaults.items():
+    for member, value in shape.contract.key.defaults.items():
         if pointer_get(completed, member, None) is None:
             if completed is item:
                 completed = dict(item)
             pointer_set(completed, member, value)
-    properties, required = object_members(contract.document, shape.resource_schema)
-    owned = _server_members(shape)
-    for name in sorted(required - set(completed) - owned):
-        if completed is item:
-            completed = dict(item)
-        completed[name] = _filler(contract.document, properties.get(name))
+    for name, value in shape.fill:
+        if name not in completed:
+            if completed is item:
+                completed = dict(item)
+            completed[name] = value
     return completed
 
 
@@ -110,7 +122,7 @@ def encode_body(shape: Shape, document: dict[str, Any]) -> bytes:
 
 def _column_value(value: Any) -> Any:
     """A list column never holds NULL (keyset cursors compare with it): absent is ''."""
-    if value is MISSING or value is None:
+    if value is _ABSENT or value is None:
         return ""
     if isinstance(value, bool):
         return int(value)
@@ -133,8 +145,8 @@ def row_values(
 ) -> tuple[Any, ...]:
     """One ``items`` row in column order (see ``Store.insert_many``)."""
     extracted: list[Any] = []
-    for column in shape.columns:
-        value = pointer_get(document, column.member, MISSING)
+    for column, tokens in zip(shape.columns, shape.column_tokens, strict=True):
+        value = get_at(document, tokens)
         if column.kind == "value":
             extracted.append(_column_value(value))
         else:
@@ -143,11 +155,30 @@ def row_values(
     return (account, key, dup, body, created_at, modified_at, visible_at, *extracted)
 
 
+_SPLICE: dict[int, tuple[bytes, tuple[tuple[bytes, bool], ...]] | None] = {}
+
+
+def _splice_parts(shape: Shape) -> tuple[bytes, tuple[tuple[bytes, bool], ...]] | None:
+    """(b'{"id":', ((b',"created_at":', True), ...)) for a top-level id; None when the id is nested."""
+    key = id(shape)
+    if key not in _SPLICE:
+        tokens = split_pointer(shape.contract.resource.id)
+        _SPLICE[key] = (
+            None
+            if len(tokens) != 1
+            else (
+                b"{" + orjson.dumps(tokens[0]) + b":",
+                tuple((b"," + orjson.dumps(name) + b":", creation) for name, creation in shape.server_stamps),
+            )
+        )
+    return _SPLICE[key]
+
+
 def item_json(shape: Shape, row: ItemRow) -> bytes:
     """The resource of a stored row: its id, the stored document and the server's timestamps, spliced from
     the stored bytes without parsing them."""
-    tokens = split_pointer(shape.contract.resource.id)
-    if len(tokens) != 1:  # an id below the top level: build the document
+    parts = _splice_parts(shape)
+    if parts is None:  # an id below the top level: build the document
         document = orjson.loads(row.body)
         pointer_set(
             document, shape.contract.resource.id, row.id if shape.resource_id_integer else str(row.id)
@@ -155,11 +186,10 @@ def item_json(shape: Shape, row: ItemRow) -> bytes:
         for name, creation in shape.server_stamps:
             document[name] = row.created_at if creation else row.modified_at
         return orjson.dumps(document)
+    head, stamps = parts
     identifier = b"%d" % row.id if shape.resource_id_integer else b'"%d"' % row.id
-    head = b"{" + orjson.dumps(tokens[0]) + b":" + identifier
     inner = row.body[1:-1].strip()
     tail = b"".join(
-        b"," + orjson.dumps(name) + b":" + orjson.dumps(row.created_at if creation else row.modified_at)
-        for name, creation in shape.server_stamps
+        name + orjson.dumps(row.created_at if creation else row.modified_at) for name, creation in stamps
     )
-    return head + (b"," + inner if inner else b"") + tail + b"}"
+    return head + identifier + (b"," + inner if inner else b"") + tail + b"}"

@@ -32,8 +32,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Account:
-    """An API account: its credentials, the values it owns (the contract's ownership member, e.g. the
-    integrations of an order) and the tenant-header values it may send.
+    """An API account: its credentials, the values it owns (what the contract's ownership member of an
+    item must name) and the tenant-header values it may send.
 
     HTTP Basic checks ``username``/``password``; a token scheme (API key, bearer) checks ``api_key``, or the
     password when the account has no separate key.

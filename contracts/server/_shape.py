@@ -42,6 +42,22 @@ def object_members(document: Mapping[str, Any], schema: Any) -> tuple[dict[str, 
     return properties, required
 
 
+def _filler(document: Mapping[str, Any], schema: Any) -> Any:
+    """A value for a required member the client left out: its default, the first enum value, or empty."""
+    schema = deref(document, schema)
+    if not isinstance(schema, Mapping):
+        return None
+    if "default" in schema:
+        return schema["default"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    return {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}, "string": ""}.get(
+        str(kind)
+    )
+
+
 def _ref_name(node: Any) -> str | None:
     if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
         return str(node["$ref"]).rsplit("/", 1)[-1]
@@ -131,6 +147,9 @@ class Shape:
     error_title: bool
     error_codes: frozenset[str] | None  # the closed list of codes, when the spec has one
     parameter_member: str | None  # where a parameter error names its parameter (pointer style)
+    fill: tuple[tuple[str, Any], ...] = ()  # required resource members an item may leave out, and their value
+    key_tokens: tuple[tuple[tuple[str, ...], Any], ...] = ()  # per key member: its tokens and its default
+    column_tokens: tuple[tuple[str, ...], ...] = ()  # per column: the tokens of its member
 
     @property
     def document(self) -> Mapping[str, Any]:
@@ -169,7 +188,9 @@ def _list_params(
         items = deref(document, schema.get("items")) if schema.get("type") == "array" else schema
         integer = isinstance(items, Mapping) and items.get("type") == "integer"
         column = f"c{len(columns)}"
-        columns.append(Column(column, member, "value", True, not integer))
+        # Top-level members are indexed (ids, numbers, sources); nested ones (a status code) are filtered
+        # within the account's rows: fewer indexes keep batch writes fast.
+        columns.append(Column(column, member, "value", len(split_pointer(member)) == 1, not integer))
         array = schema.get("type") == "array"
         params[name] = ListParam(name, column, "in", integer, False, member == owner, array)
         sort_keys[name] = column
@@ -282,7 +303,18 @@ def _shape_of(contract: Contract) -> Shape:
         parent = split_pointer(contract.errors.member)[:-1]
         if isinstance(_at(document, error_item, join_pointer((*parent, "parameter"))), Mapping):
             parameter_member = join_pointer((*parent, "parameter"))
+    owned = {name for name, _ in stamps} | {split_pointer(contract.resource.id)[0]}
+    resource_required = object_members(document, resource_schema)[1]
+    fill = tuple(
+        (name, _filler(document, resource_members.get(name)))
+        for name in sorted(resource_required - owned)
+        if name not in item_members or name not in object_members(document, item_schema)[1]
+    )
+    key_tokens = tuple((split_pointer(m), contract.key.defaults.get(m)) for m in contract.key.members)
     return Shape(
+        fill=fill,
+        key_tokens=key_tokens,
+        column_tokens=tuple(split_pointer(column.member) for column in columns),
         contract=contract,
         item_model=_ref_name(item_ref),
         patch_model=patch_model,

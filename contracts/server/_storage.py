@@ -120,7 +120,12 @@ class Store(OperationsTable):
             f"INSERT INTO items ({', '.join(_FIXED + self.columns)}) "
             f"VALUES ({','.join('?' * (len(_FIXED) + len(self.columns)))})"
         )
-        sets = "".join(f", {name} = ?" for name in self.columns)
+        # An update never changes the key, so columns of key members are left alone (their indexes too).
+        keyed = set(shape.contract.key.members)
+        self._update_positions = tuple(
+            len(_FIXED) + i for i, column in enumerate(shape.columns) if column.member not in keyed
+        )
+        sets = "".join(f", {shape.columns[p - len(_FIXED)].name} = ?" for p in self._update_positions)
         self._update_sql = f"UPDATE items SET body = ?, modified_at = ?{sets} WHERE id = ?"
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
@@ -253,8 +258,10 @@ class Store(OperationsTable):
         stay.  ``updates`` holds (id, the row as :meth:`insert_many` takes it)."""
         if not updates:
             return
-        first = len(_FIXED)
-        conn.executemany(self._update_sql, [(row[3], row[5], *row[first:], pk) for pk, row in updates])
+        positions = self._update_positions
+        conn.executemany(
+            self._update_sql, [(row[3], row[5], *[row[p] for p in positions], pk) for pk, row in updates]
+        )
 
     @staticmethod
     def rekey_many(conn: sqlite3.Connection, changes: Sequence[tuple[int, str]]) -> None:

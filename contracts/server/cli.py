@@ -32,7 +32,8 @@ def serve_command(
     spec: Annotated[
         str | None,
         typer.Option(
-            help="OpenAPI spec (a file or a packaged spec's name) whose API to serve (default Sendcloud)."
+            help="OpenAPI spec (a file or a packaged spec's name) whose API to serve "
+            "(default: the packaged default spec)."
         ),
     ] = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
@@ -73,7 +74,7 @@ def serve_command(
         Path | None, typer.Option(help="With --check-clients: reports written on shutdown.")
     ] = None,
 ) -> None:
-    """Run the reference server of a spec's API on SQLite (default: the packaged Sendcloud Orders spec)."""
+    """Run the reference server of a spec's API on SQLite (default: the packaged default spec)."""
     try:
         contract = load_contract(spec)
     except ContractError as exc:
