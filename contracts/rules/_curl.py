@@ -12,6 +12,7 @@ from ._http import Exchange
 __all__ = ["render_curl", "render_reproduction"]
 
 _INLINE_LIMIT = 160
+_LEFT_OUT = 200_000
 
 
 def _uniform_batch(body: Any) -> tuple[dict[str, Any], list[str]] | None:
@@ -37,6 +38,12 @@ def render_curl(exchange: Exchange) -> str:
     if exchange.body is None:
         return " ".join(parts)
     text = exchange.body.decode("utf-8", errors="replace")
+    if len(text) > _LEFT_OUT:  # a deliberately huge body: say what it was instead of printing it
+        shown = " ".join(text[:160].split())
+        return (
+            " ".join([*parts, "--data-binary", "@body.json"])
+            + f"  # body.json: {len(text)} bytes: {shown}..."
+        )
     try:
         body: Any = json.loads(text)
     except ValueError:

@@ -78,7 +78,7 @@ class RunConfig:
         account owns as the foreign one."""
         from ..contract import load_contract
 
-        spec = options.pop("spec_path", None) or getattr(server, "spec_path", None)
+        spec = options.pop("spec_path", None) or getattr(server.settings, "spec_path", None)
         account = server.settings.accounts[0]
         owned = tuple(getattr(account, "owns", None) or getattr(account, "integrations", ()) or ())
         others = server.settings.accounts[1:2]

@@ -31,6 +31,16 @@ KILLED_BY: Mapping[str, str] = MappingProxyType(
         "pagination_repeats": "list.pagination",
         "pagination_skips": "list.pagination",
         "errors_without_array": "error.shape",
+        "never_completes": "operation.completes",
+        "loses_orders": "operation.completes",
+        "updates_instead_of_reusing": "upsert.key",
+        "key_ignores_source": "key.scope",
+        "error_index_off_by_one": "error.pointer",
+        "status_outside_enum": "operation.completes",
+        "large_body_5xx": "body.robust",
+        "resources_name_nothing": "operation.completes",
+        "duplicates_under_concurrency": "durability.concurrent",
+        "empty_batch_accepted": "batch.empty",
     }
 )
 

@@ -177,7 +177,7 @@ def conformance_command(
     console = Console()
     options: dict[str, object] = {"faults": set(fault or ())}
     if spec is not None:
-        options["spec"] = str(spec_path)
+        options["spec_path"] = str(spec_path)
     with running_server(**options) as server:  # type: ignore[arg-type]
         console.print(
             f"reference server for {spec_path.name} on {server.api_url} "

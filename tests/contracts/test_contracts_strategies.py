@@ -197,3 +197,31 @@ def test_rekeying_never_repairs_a_fault_at_the_order_id(spec: SpecDocument, kind
     assert any(list(e.absolute_path)[:1] == [index] for e in _errors(spec, sent))
     others = [o["order_id"] for i, o in enumerate(sent) if i != index]
     assert all(str(v).startswith(session.ctx.run_prefix) for v in others)
+
+
+def test_wrapped_list_without_a_limit_and_with_key_defaults() -> None:
+    """A spec whose items sit under a member, with no max_items and a defaulted key member."""
+    from contracts.strategies import load_spec, mark_member
+
+    karrio = load_spec("karrio-batch-orders")
+    contract = karrio.contract
+    assert contract.batch.wrapped and contract.batch.max_items is None and contract.ownership is None
+    validator = Draft202012Validator(karrio.batch_schema)
+    batch = _draw_one(valid_batches([], spec=karrio, min_size=3, max_size=5))
+    assert 3 <= len(batch) <= 5
+    assert not list(validator.iter_errors(contract.batch.wrap(batch)))
+    keys = {contract.key.key_of(item) for item in batch}
+    assert len(keys) == len(batch) and all(key[1] is not None for key in keys)  # source defaults to "API"
+    assert mark_member(karrio) not in contract.key.members
+    bad = _draw_one(invalid_batches([], spec=karrio, whole_batch=list(WHOLE_BATCH_FAULTS), max_size=4))
+    assert contract.batch.items_of(bad.batch) is not None or bad.raw is not None or bad.items is None
+    assert all(e.status == 400 for e in bad.expected_errors)
+    empty = _draw_one(invalid_batches([], spec=karrio, targets=[], whole_batch=["empty"]))
+    assert empty.batch == contract.batch.wrap([])
+    (expected,) = empty.expected_errors
+    assert expected.code is not None and expected.detail is not None
+    field = _draw_one(invalid_batches([], spec=karrio, max_size=4))
+    (located,) = field.expected_errors
+    assert located.index == field.index and located.pointer == contract.errors.locate(
+        field.index or 0, path_of(field.target)
+    )  # type: ignore[arg-type]
