@@ -138,6 +138,7 @@ class Batch:
     def validate(self, items: list[Any]) -> tuple[list[Item], list[Located]]:
         errors: list[Located] = []
         open_codes = self.shape.error_codes is None
+        wording = self._documented_wording() if open_codes else {}
         for issue in self.state.validators.batch(items):
             index = issue.path[0] if issue.path and isinstance(issue.path[0], int) else 0
             inner = issue.path[1:]
@@ -146,7 +147,7 @@ class Batch:
             if found is not None:
                 errors.append(self.documented(found, index, to_pointer(inner), issue.message, code))
             else:
-                errors.append(self.error(index, inner, issue.message, code))
+                errors.append(self.error(index, inner, wording.get(code, issue.message), code))
         bad = {index for index, _ in errors}
         accepted: list[Item] = []
         explicit = self.contract.key.explicit_id
@@ -163,6 +164,19 @@ class Batch:
             explicit_id = _explicit_id(pointer_get(raw, explicit, None)) if explicit else None
             accepted.append(Item(index, document, body, values, key, explicit_id))
         return accepted, errors
+
+    def _documented_wording(self) -> dict[str, str]:
+        """How the spec words a missing member or an empty list (from a documented per-item error with that
+        code, without its location), so every such problem reads the same whichever validator found it."""
+        wording: dict[str, str] = {}
+        for documented in self.contract.errors.documented.values():
+            if documented.member is None or documented.code not in ("required", "empty"):
+                continue
+            where = self.contract.errors.locate(0, split_pointer(documented.member))
+            text = documented.render(index=0)
+            if where and text.startswith(where):
+                wording.setdefault(documented.code, text[len(where) :])
+        return wording
 
     def _documented_issue(self, member: str, code: str) -> str | None:
         for name, documented in self.contract.errors.documented.items():
