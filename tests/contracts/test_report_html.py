@@ -117,6 +117,10 @@ def test_in_chromium_every_rule_is_shown_failures_first_with_the_json_reproducti
         assert page.locator("[data-fact=target]").text_content() == failing_run.server.api_url
         assert page.locator("[data-fact=profile]").text_content() == "ci"
         assert page.locator("[data-verdict=failed]").is_visible()
+        broken = page.eval_on_selector_all(
+            ".broken a", "els => els.map(a => document.querySelector(a.getAttribute('href')).dataset.rule)"
+        )
+        assert broken == [r[0] for r in rows if r[1] == "failed"]  # the header lists each broken promise
         bar = page.locator(".bar .seg")
         assert bar.count() == 4  # failed, skipped, not applicable, passed
         page.screenshot(path=str(tmp_path / "failing-run.png"), full_page=True)
