@@ -54,10 +54,15 @@ golden: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/orders-contract serve
 
-# Contract suite against the embedded reference server (free 127.0.0.1 port, fresh SQLite); exits with the
-# suite's code. Profile: ORDERS_CONTRACT_PROFILE=ci|dev|deep (default dev).
+# Contract suite against the embedded reference server (free 127.0.0.1 port, fresh SQLite), once for every
+# spec in spec/; exits non-zero when any run fails. One spec: make conformance SPECS=spec/karrio-batch-orders.yaml
+# Profile: ORDERS_CONTRACT_PROFILE=ci|dev|deep (default dev).
+SPECS ?= $(filter-out %.schema.json,$(wildcard spec/*.yaml))
 conformance: $(STAMP)
-	$(BIN)/orders-contract conformance
+	@set -e; for spec in $(SPECS); do \
+		echo "== conformance: $$spec"; \
+		$(BIN)/orders-contract conformance --spec $$spec; \
+	done
 
 # Kill rate of the contract suite over the server's fault catalogue, vs plain `schemathesis run`.
 bench-contracts: $(STAMP)
