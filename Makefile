@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-deep lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts install-browser
+.PHONY: install test test-deep test-vendor-specs lint typecheck pytest generate check-generated golden conformance bench clean serve bench-server bench-contracts install-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ check-generated: $(STAMP)
 # Golden tree of the codegen end-to-end test (tests/codegen/test_codegen_golden.py).
 golden: $(STAMP)
 	$(BIN)/orders-contract generate --spec tests/fixtures/specs/messy_shop.yaml --out tests/golden --package messy_shop
+	$(BIN)/orders-contract generate --spec tests/fixtures/specs/vendor_constructs.yaml --out tests/golden --package vendor_constructs
+
+# Every real Sendcloud spec in ../shared/reference/sendcloud-specs generates a package that imports and passes
+# mypy --strict (slow; `make test` runs a sample). Skipped when that folder is absent.
+test-vendor-specs: $(STAMP)
+	ORDERS_CONTRACT_VENDOR_SPECS=all $(BIN)/pytest -q tests/codegen/test_codegen_vendor_specs.py
 
 # Reference server on 127.0.0.1:8000 (demo credentials are printed); see README "Reference server".
 serve: $(STAMP)

@@ -7,6 +7,7 @@ know every model name in advance:
                     collisions get a numeric suffix; every ``$ref`` follows.
 * ``hoist-inline``  inline request bodies → ``<OperationId>Request``; inline response bodies →
                     ``<OperationId>Response<status>`` (``components/responses/X`` → ``X``/``XResponse``);
+                    inline webhook payloads → ``<Name>Webhook``;
                     inline array items of any component → ``<Name>Item``; object-typed parameter schemas →
                     ``<OperationId><Param>Param``.
 """
@@ -125,6 +126,20 @@ def _hoist_operations(document: dict[str, Any]) -> list[Finding]:
                 findings.append(
                     _hoist(document, param, "schema", name, join(where, "parameters", index, "schema"))
                 )
+    findings += _hoist_webhooks(document)
+    return findings
+
+
+def _hoist_webhooks(document: dict[str, Any]) -> list[Finding]:
+    """Inline payloads of OpenAPI 3.1 `webhooks` → ``<Name>Webhook`` (their models are generated too)."""
+    findings: list[Finding] = []
+    hooks = document.get("webhooks")
+    for name, item in sorted(hooks.items() if isinstance(hooks, dict) else []):
+        for method, operation in sorted(item.items() if isinstance(item, dict) else []):
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if isinstance(body, dict) and "$ref" not in body:
+                where = join("", "webhooks", name, method, "requestBody")
+                findings += _hoist_media(document, body, class_name(str(name)) + "Webhook", where)
     return findings
 
 

@@ -43,6 +43,8 @@ DMCG_OPTIONS: dict[str, Any] = {
         enums.StrictTypes.bool,
     ],
     "disable_timestamp": True,
+    # an enum-typed field's default becomes the member (`Kind.parcel`), not the raw value mypy rejects
+    "set_default_enum_member": True,
     "formatters": [],
 }
 

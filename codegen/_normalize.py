@@ -12,9 +12,10 @@ Every rewrite reports a warning-level Finding located at the node it changed. Th
    share a hoisted ``<Target>Required`` component).
 5. ``single-variant``  ``oneOf``/``anyOf`` with one element → that element (``$ref`` with siblings).
 6. ``type-beside-ref``  ``type`` beside ``$ref``: ``[..., "null"]`` → ``anyOf: [$ref, null]``; else dropped.
-7. ``allof-override``  ``allOf: [$ref X, {properties: ...}]`` whose inline part redefines a property of X →
-   one flattened object (X's properties overridden by the inline ones; required lists united). Generators
-   otherwise emit a subclass that redefines a field's type, which is not type-safe (mypy rejects it).
+7. ``allof-override``  ``allOf: [$ref X, {properties: ...}]`` whose inline part redefines a property of X,
+   or makes one of X's optional properties required → one flattened object (X's properties overridden by
+   the inline ones; required lists united). Generators otherwise emit a subclass that redefines a field's
+   type (or re-declares it with another name for the same type), which mypy rejects.
 8. ``email-format``  ``format: email`` dropped (pydantic's EmailStr needs email-validator, which the
    generated package must not depend on).
 9. ``duplicate-title``  a ``title`` used by more than one schema is kept on the first (pointer order) only.
@@ -222,7 +223,18 @@ def _allof_override(document: dict[str, Any]) -> list[Finding]:
             continue
         base_props = target["properties"]
         overridden = sorted({k for p in inline for k in (p.get("properties") or {}) if k in base_props})
-        if not overridden or any(set(p) - {"type", "properties", "required", *_ANNOTATIONS} for p in inline):
+        base_required = set(target.get("required") or [])
+        tightened = sorted(
+            {
+                k
+                for p in inline
+                for k in (p.get("required") or [])
+                if k in base_props and k not in base_required
+            }
+        )
+        if not (overridden or tightened):
+            continue
+        if any(set(p) - {"type", "properties", "required", *_ANNOTATIONS} for p in inline):
             continue
         properties = copy.deepcopy(base_props)
         required = list(target.get("required", []))
@@ -238,9 +250,8 @@ def _allof_override(document: dict[str, Any]) -> list[Finding]:
             flat["required"] = required
         node.clear()
         node.update(_shallow(flat))
-        message = (
-            f"allOf redefines {overridden} of {refs[0]['$ref']}: flattened into one object (inline part wins)"
-        )
+        what = f"redefines {overridden}" if overridden else f"makes {tightened} required"
+        message = f"allOf {what} of {refs[0]['$ref']}: flattened into one object (inline part wins)"
         findings.append(warning(join(where, "allOf"), message, parts, "allof-override"))
     return findings
 

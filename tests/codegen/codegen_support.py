@@ -10,7 +10,10 @@ import typer
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "specs"
 GOLDEN_DIR = REPO / "tests" / "golden"
-GOLDEN_SPECS = {"messy_shop": FIXTURES / "messy_shop.yaml"}
+GOLDEN_SPECS = {
+    "messy_shop": FIXTURES / "messy_shop.yaml",
+    "vendor_constructs": FIXTURES / "vendor_constructs.yaml",
+}
 GOLDEN_COMMAND = "make golden"
 REFERENCE = REPO.parent / "shared" / "reference"
 VENDOR_SPEC = REFERENCE / "sendcloud-v3-orders-openapi.yml"

@@ -56,14 +56,11 @@ def vendor_package(vendor_tmp: Path) -> Iterator[Any]:
 def mypy_results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, str]:
     """ONE mypy --strict run over every generated tree; map tree name → its error lines ('' = clean).
 
-    Trees: our committed package, the committed golden tree (the golden test proves it equals a fresh
+    Trees: our committed packages, the committed golden trees (the golden test proves they equal a fresh
     generation) and, when the vendor spec is present, a fresh `vendor_orders` generation.
     """
-    dirs = {
-        "sendcloud_orders": OUR_PACKAGE,
-        "karrio_batches": KARRIO_PACKAGE,
-        "golden": GOLDEN_DIR / "messy_shop",
-    }
+    dirs = {"sendcloud_orders": OUR_PACKAGE, "karrio_batches": KARRIO_PACKAGE}
+    dirs.update({f"golden/{name}": GOLDEN_DIR / name for name in GOLDEN_SPECS})
     if VENDOR_SPEC.is_file():
         dirs["vendor_orders"] = request.getfixturevalue("vendor_tmp") / "vendor_orders"
     cache = tmp_path_factory.mktemp("mypy-cache")

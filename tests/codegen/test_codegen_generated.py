@@ -22,7 +22,8 @@ RUFF = [find_ruff_bin(), "--isolated", "--line-length", "110", "--target-version
 TREES = {
     "sendcloud_orders": OUR_PACKAGE,
     "karrio_batches": KARRIO_PACKAGE,
-    "golden": GOLDEN_DIR / "messy_shop",
+    "golden/messy_shop": GOLDEN_DIR / "messy_shop",
+    "golden/vendor_constructs": GOLDEN_DIR / "vendor_constructs",
 }
 
 # SPEC_SHAPE.md: component schemas become these class names; other teams import them.
@@ -46,7 +47,10 @@ def test_ruff_check_and_format_are_clean(tree: str) -> None:
     assert fmt.returncode == 0, fmt.stdout.decode()
 
 
-@pytest.mark.parametrize("tree", ["sendcloud_orders", "karrio_batches", "golden", "vendor_orders"])
+@pytest.mark.parametrize(
+    "tree",
+    ["sendcloud_orders", "karrio_batches", "golden/messy_shop", "golden/vendor_constructs", "vendor_orders"],
+)
 def test_mypy_strict_is_clean(tree: str, mypy_results: dict[str, str]) -> None:
     if tree not in mypy_results:
         pytest.skip(f"vendor spec not found at {VENDOR_SPEC}")
@@ -58,7 +62,8 @@ def test_every_file_has_the_header_with_the_spec_hash(tree: str) -> None:
     spec = {
         "sendcloud_orders": REPO / "spec/sendcloud-orders-v3.yaml",
         "karrio_batches": REPO / "spec/karrio-batch-orders.yaml",
-        "golden": REPO / "tests/fixtures/specs/messy_shop.yaml",
+        "golden/messy_shop": REPO / "tests/fixtures/specs/messy_shop.yaml",
+        "golden/vendor_constructs": REPO / "tests/fixtures/specs/vendor_constructs.yaml",
     }
     digest = spec_digest(normalise(load_spec(spec[tree]).document)[0])
     assert digest != hashlib.sha256(spec[tree].read_bytes()).hexdigest()  # not the file's bytes
