@@ -465,61 +465,70 @@ def pointer_target(spec: dict[str, Any], start: dict[str, Any], pointer: str) ->
 
 
 def test_x_contract_block(spec: dict[str, Any]) -> None:
-    contract = spec["paths"]["/orders"]["post"]["x-contract"]
-    assert {"batch", "upsert", "ids", "error_pointer", "errors", "conflict", "processing"} <= set(contract)
-    batch, upsert = contract["batch"], contract["upsert"]
+    from contracts.contract import contract_from_document
+
+    contract = contract_from_document(spec, name="sendcloud-orders-v3.yaml")
+    batch, key = contract.batch, contract.key
     batch_schema = schema(spec, "OrderUpsertBatch")
-    assert batch["max_items"] == batch_schema["maxItems"]
-    assert batch["min_items"] == batch_schema["minItems"]
-    assert (batch["atomic"], batch["result_order"], batch["duplicate_keys"]) == (True, "request", "reject")
+    assert batch.items == ""
+    assert batch.max_items == batch_schema["maxItems"]
+    assert batch.min_items == batch_schema["minItems"]
+    assert (batch.atomic, batch.result_order, batch.duplicate_keys) == (True, "request", "reject")
     order_ref = {"$ref": "#/components/schemas/OrderUpsert"}
-    assert upsert["key"] == ["/order_id", "/order_details/integration/id"]
-    for pointer in upsert["key"] + upsert["immutable"] + [upsert["explicit_id"]]:
+    assert key.members == ("/order_id", "/order_details/integration/id")
+    assert key.explicit_id is not None
+    for pointer in (*key.members, *key.immutable, key.explicit_id):
         assert pointer_target(spec, order_ref, pointer)["type"] in {"string", "integer"}
-    assert pointer_target(spec, order_ref, upsert["explicit_id"])["type"] == contract["ids"]["request"]
-    assert schema(spec, "OrderUpsertResult")["properties"]["id"]["type"] == contract["ids"]["response"]
-    assert upsert["scope"] == "account"
-    template = contract["error_pointer"]["template"]
-    assert template.format(index=1, path="/order_details/integration") == (
+    assert pointer_target(spec, order_ref, key.explicit_id)["type"] == key.request_id_type
+    assert schema(spec, "OrderUpsertResult")["properties"]["id"]["type"] == key.response_id_type
+    assert (key.scope, key.existing) == ("account", "update")
+    assert contract.errors.locate(1, ("order_details", "integration")) == (
         "/data/attributes/[1]/order_details/integration"
     )
-    assert contract["error_pointer"]["whole_batch"] == "/data/attributes/"
-    assert contract["error_pointer"]["nested_index"] == "unbracketed"
+    assert contract.errors.whole_batch == "/data/attributes/"
+    assert contract.errors.nested_index == "unbracketed"
     codes = set(schema(spec, "ErrorCode")["enum"])
-    for name, error in contract["errors"].items():
-        assert error["status"] == 400, name
-        assert error["code"] in codes, name
-        if "pointer_path" in error:
-            pointer_target(spec, order_ref, error["pointer_path"])
-    conflict = contract["conflict"]
-    assert (conflict["status"], conflict["code"], conflict["pointer"], conflict["retryable"]) == (
+    for name, error in contract.errors.documented.items():
+        assert error.status == 400, name
+        assert error.code in codes, name
+        if error.member:
+            pointer_target(spec, order_ref, error.member)
+    conflict = contract.conflict
+    assert conflict is not None
+    assert (conflict.status, conflict.code, conflict.pointer, conflict.retryable) == (
         400,
         "invalid",
         "/data",
         True,
     )
-    assert contract["processing"] == "asynchronous"
+    assert contract.processing.mode == "synchronous"
+    assert {role: op.operation_id for role, op in contract.operations.items()} == {
+        "batch_write": "upsertOrders",
+        "read_one": "getOrder",
+        "list": "listOrders",
+        "update": "updateOrder",
+        "delete": "deleteOrder",
+    }
 
 
 def test_x_contract_messages_match_the_examples(spec: dict[str, Any]) -> None:
+    from contracts.contract import contract_from_document
+
+    contract = contract_from_document(spec, name="sendcloud-orders-v3.yaml")
     post = spec["paths"]["/orders"]["post"]
-    contract = post["x-contract"]
     examples = post["responses"]["400"]["content"]["application/json"]["examples"]
     first = {name: ex["value"]["errors"][0] for name, ex in examples.items()}
-    errors = contract["errors"]
-    assert first["WrongPayloadFormatRequested"]["detail"] == errors["not_a_list"]["detail"]
-    assert first["BatchSizeLimitExceeded"]["detail"] == errors["too_many"]["detail"].format(
-        max=100, count=101
+    errors = contract.errors.documented
+    assert first["WrongPayloadFormatRequested"]["detail"] == errors["not_a_list"].detail
+    assert first["BatchSizeLimitExceeded"]["detail"] == errors["too_many"].render(max=100, count=101)
+    assert first["IntegrationNotFound"]["detail"] == errors["unknown_integration"].render(value=99999)
+    assert first["ImmutableFieldChange"]["detail"] == errors["immutable_changed"].render(stored="abc-123")
+    assert first["DuplicateUpsertKeyInBatch"]["detail"] == errors["duplicate_key"].render(
+        key=("555413", 7), first=0
     )
-    assert first["IntegrationNotFound"]["detail"] == errors["unknown_integration"]["detail"].format(id=99999)
-    assert first["ImmutableFieldChange"]["detail"] == errors["order_id_changed"]["detail"].format(
-        order_id="abc-123"
-    )
-    assert first["DuplicateUpsertKeyInBatch"]["detail"] == errors["duplicate_key"]["detail"].format(
-        order_id="555413", integration_id=7, first=0
-    )
-    assert first["DuplicateOrderProcessing"]["detail"] == contract["conflict"]["detail"]
-    assert first["DuplicateOrderProcessing"]["source"]["pointer"] == contract["conflict"]["pointer"]
+    assert contract.conflict is not None
+    assert first["DuplicateOrderProcessing"]["detail"] == contract.conflict.detail
+    assert first["DuplicateOrderProcessing"]["source"]["pointer"] == contract.conflict.pointer
 
 
 # ----- the spec as openapi-core sees it ------------------------------------------------------------------
