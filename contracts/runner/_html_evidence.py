@@ -91,7 +91,10 @@ class EvidenceItem:
 
 
 def _pretty(text: str) -> str:
-    """Indented JSON when ``text`` is JSON (easier to read in a ticket), else the text itself."""
+    """Indented JSON when ``text`` is JSON (easier to read in a ticket), else the text itself; a large body
+    stays as sent (it is cut anyway, and parsing megabytes only to cut them would cost time)."""
+    if len(text) > 64 * 1024:
+        return text
     try:
         data: Any = json.loads(text)
     except ValueError:
