@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.contract import pointer_get
 
-from ._asgi import MAX_BODY_BYTES, read_body_or_413, send_json
+from ._asgi import MAX_BODY_BYTES, OWN_ANSWER, read_body_or_413, send_json
 from ._checker import ClientChecker, RequestFacts
 from ._envelope import conflict_body, server_error_body
 from ._model import SERVER_RULES, Violation
@@ -34,6 +34,7 @@ CONTROL_PREFIX = "/_contract"
 log = logging.getLogger("contracts.clients")
 _CAPTURE_LIMIT = 16 * 1024 * 1024
 _NOT_JSON: Any = object()
+_OBSERVED = frozenset({"batch_write", "operation_status"})  # roles whose answers the timing rules read
 
 
 def _json(body: bytes | None) -> Any:
@@ -178,17 +179,15 @@ class ClientCheckMiddleware:
                 chunk = bytes(message.get("body", b""))
                 captured["body"].append(chunk)
                 captured["size"] += len(chunk)
+                if not message.get("more_body", False):  # before the client has it: its next request
+                    await self._observe_answer(facts, captured)  # is judged with this answer known
             await send(message)
 
         await self.app(scope, replay, capture)
         if not captured["status"] or captured["size"] >= _CAPTURE_LIMIT:
             return
         decoded = _decoded(b"".join(captured["body"]), captured["headers"])
-        try:
-            await anyio.to_thread.run_sync(lambda: self._observe(facts, captured["status"], decoded))
-        except Exception:
-            log.exception("the client-check store failed to record the answer to %s %s", method, path)
-        if self.options.validate_responses and decoded is not None:
+        if self.options.validate_responses and decoded is not None and not scope.get(OWN_ANSWER):
             found = await anyio.to_thread.run_sync(
                 lambda: self._check_response(method, path, query, headers, body, captured, decoded)
             )
@@ -198,6 +197,17 @@ class ClientCheckMiddleware:
         self.store.record(violations)
         if facts.operation_key is not None and facts.operation_id is not None:
             self.store.record_poll(facts.operation_key, facts.operation_id)
+
+    async def _observe_answer(self, facts: RequestFacts, captured: dict[str, Any]) -> None:
+        conflict = self.contract.conflict
+        maybe_conflict = conflict is not None and captured["status"] == conflict.status
+        if captured["size"] >= _CAPTURE_LIMIT or not (maybe_conflict or facts.role in _OBSERVED):
+            return
+        try:
+            decoded = _decoded(b"".join(captured["body"]), captured["headers"])
+            await anyio.to_thread.run_sync(lambda: self._observe(facts, captured["status"], decoded))
+        except Exception:
+            log.exception("the client-check store failed to record an answer; the rules may miss it")
 
     def _observe(self, facts: RequestFacts, status: int, body: bytes | None) -> None:
         """Remember what an answer tells the stateful rules: a conflict, an operation started by a batch,

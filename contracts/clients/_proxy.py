@@ -9,7 +9,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from contracts.contract import ErrorRules
 
-from ._asgi import MAX_BODY_BYTES, BodyTooLarge, read_body_or_413, send_error
+from ._asgi import MAX_BODY_BYTES, OWN_ANSWER, BodyTooLarge, read_body_or_413, send_error
 from ._checker import ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
 from ._store import CheckStore
@@ -76,6 +76,7 @@ class ForwardingApp:
             return
         if scope["type"] != "http":
             return
+        scope[OWN_ANSWER] = True  # until the upstream's answer is passed on
         content = await read_body_or_413(receive, send, errors=self.errors)
         if content is None:
             return
@@ -113,6 +114,7 @@ class ForwardingApp:
             out = self._rewrite(out, scope)
         if not head:
             out.append((b"content-length", str(len(body)).encode()))
+        scope[OWN_ANSWER] = False
         await send({"type": "http.response.start", "status": response.status_code, "headers": out})
         await send({"type": "http.response.body", "body": body})
 

@@ -101,7 +101,7 @@ def wrap(
 
 def checked_app_from_env() -> ASGIApp:
     """uvicorn factory for worker processes: the reference app from its env settings, wrapped."""
-    from contracts.server._launch import app_from_env
+    from contracts.server import app_from_env
 
     return wrap(app_from_env(), CheckConfig.from_env(os.environ[CHECKS_ENV]))
 
@@ -147,8 +147,7 @@ def serve_with_checks(
 ) -> None:
     """`orders-contract serve --check-clients`: like `serve`, behind the client checks; on shutdown the
     totals are printed and, with `report_dir`, the JSON and JUnit reports are written."""
-    from contracts.server import create_app
-    from contracts.server._launch import SETTINGS_ENV, prepare_database, uvicorn_options
+    from contracts.server import SETTINGS_ENV, create_app, prepare_database, uvicorn_options
 
     config = CheckConfig(
         store_path or _default_store_path(settings.db_path), min_retry_delay, settings.spec_path
@@ -157,10 +156,11 @@ def serve_with_checks(
     store = fresh_store(config, parse_scripts(scripts, checker))
     prepare_database(settings)
     common = uvicorn_options(settings)
+    spec = f" --spec {settings.spec_path}" if settings.spec_path else ""
     print(
         f"client checks on: http://{settings.host}:{settings.port}/_contract/violations "
         f"(store {config.store_path}); report with `orders-contract clients report --server "
-        f"http://{settings.host}:{settings.port}`"
+        f"http://{settings.host}:{settings.port}{spec}`"
     )
     sys.stdout.flush()
     try:

@@ -176,7 +176,10 @@ def test_proxy_command_forwards_and_reports(tmp_path: Path) -> None:
             report = cli("clients", "report", "--server", url, "--junit-xml", str(junit))
             assert report.returncode == 1 and "client.id_string" in report.stdout
             names = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
-            assert len(names) == 10 and "server.response_schema" in names  # the proxy checks answers too
+            assert len(names) == 12 and "server.response_schema" in names  # the proxy checks answers too
+            cases = ET.parse(junit).getroot().iter("testcase")
+            skipped = {c.get("name") for c in cases if c.find("skipped") is not None}
+            assert skipped == {"client.poll_interval", "client.resubmit_running"}  # a synchronous spec
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
