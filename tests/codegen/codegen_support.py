@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
@@ -36,3 +39,18 @@ def codegen_app() -> typer.Typer:
     app = typer.Typer()
     register(app)
     return app
+
+
+def mypy_strict(
+    paths: Iterable[Path], workdir: Path, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """One `mypy --strict` run over generated packages (cache and working directory in ``workdir``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(workdir)]
+        + [str(p) for p in paths],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=workdir,
+    )

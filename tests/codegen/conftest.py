@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import sys as _sys
-
-from codegen_support import REPO as _REPO
-
-# karrio_batches is importable through the editable install only once it is reinstalled: make sure of it.
-if str(_REPO / "generated") not in _sys.path:
-    _sys.path.append(str(_REPO / "generated"))
-
 import importlib
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from codegen_support import GOLDEN_DIR, GOLDEN_SPECS, KARRIO_PACKAGE, OUR_PACKAGE, VENDOR_SPEC
+from codegen_support import (
+    GOLDEN_DIR,
+    GOLDEN_SPECS,
+    KARRIO_PACKAGE,
+    OUR_PACKAGE,
+    REPO,
+    VENDOR_SPEC,
+    mypy_strict,
+)
 
 from codegen import build_tree, load_spec, write_tree
+
+# karrio_batches is importable through the editable install only once it is reinstalled: make sure of it.
+if str(REPO / "generated") not in sys.path:
+    sys.path.append(str(REPO / "generated"))
 
 
 @pytest.fixture(scope="session")
@@ -64,15 +67,7 @@ def mypy_results(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
     if VENDOR_SPEC.is_file():
         dirs["vendor_orders"] = request.getfixturevalue("vendor_tmp") / "vendor_orders"
     cache = tmp_path_factory.mktemp("mypy-cache")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(cache)]
-        + [str(d) for d in dirs.values()],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=cache,
-    )
+    proc = mypy_strict(dirs.values(), cache, timeout=300)
     attributed = [
         line for line in proc.stdout.splitlines() if any(line.startswith(str(d)) for d in dirs.values())
     ]

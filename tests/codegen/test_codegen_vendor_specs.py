@@ -7,12 +7,10 @@ reference specs is absent (it is not part of the repository).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from codegen_support import ALL_VENDOR_SPECS, SENDCLOUD_SPECS_DIR
+from codegen_support import ALL_VENDOR_SPECS, SENDCLOUD_SPECS_DIR, mypy_strict
 
 from codegen import build_tree, load_spec, write_tree
 
@@ -59,15 +57,7 @@ def test_every_spec_generates_a_package_with_readable_names(generated: dict[str,
 
 
 def test_generated_packages_pass_mypy_strict(generated: dict[str, Path], tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path)]
-        + [str(p) for p in generated.values()],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        cwd=tmp_path,
-    )
+    proc = mypy_strict(generated.values(), tmp_path)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
