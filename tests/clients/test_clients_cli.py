@@ -4,41 +4,17 @@ written on shutdown, and the generated client producing zero violations through 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
+from cli_support import cli, free_port, started
 from clients_support import basic, order
 from sendcloud_orders import OrdersClient
-
-REPO = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-c", "from orders_contract.cli import main; main()"]
-
-
-def _env() -> dict[str, str]:
-    paths = [str(REPO), str(REPO / "generated"), os.environ.get("PYTHONPATH", "")]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=_env(), cwd=REPO
-    )
 
 
 class Served:
@@ -49,44 +25,13 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("cli")
-    port = _free_port()
-    args = [
-        "serve",
-        "--check-clients",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--db",
-        str(folder / "ref.sqlite3"),
-    ]
+    port = free_port()
+    args = ["serve", "--check-clients", "--port", str(port), "--workers", "2"]
+    args += ["--db", str(folder / "ref.sqlite3")]
     args += ["--script", "conflict:1", "--report-dir", str(folder / "reports")]
-    log = (folder / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*CLI, *args], stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=folder
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (folder / "server.log").read_text()
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve --check-clients did not start"
-            time.sleep(0.05)
+    with started(args, folder, url + "/health") as proc:
         yield Served(url, proc, folder)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        log.close()
 
 
 def test_generated_client_through_serve_check_clients_has_no_violations(served: Served) -> None:
@@ -118,13 +63,13 @@ def test_report_lists_violations_and_exits_1(served: Served) -> None:
 
 
 def test_report_on_an_unreachable_server_exits_2() -> None:
-    report = cli("clients", "report", "--server", f"http://127.0.0.1:{_free_port()}")
+    report = cli("clients", "report", "--server", f"http://127.0.0.1:{free_port()}")
     assert report.returncode == 2 and "cannot reach" in report.stderr
 
 
 def test_bad_script_flag_is_one_clear_line(tmp_path: Path) -> None:
     result = cli(
-        "serve", "--script", "teapot:2", "--db", str(tmp_path / "x.sqlite3"), "--port", str(_free_port())
+        "serve", "--script", "teapot:2", "--db", str(tmp_path / "x.sqlite3"), "--port", str(free_port())
     )
     assert result.returncode == 2
     assert "unknown answer 'teapot'" in result.stderr and "Traceback" not in result.stderr
@@ -143,30 +88,12 @@ def test_reports_are_written_when_the_server_stops(served: Served) -> None:
 def test_proxy_command_forwards_and_reports(tmp_path: Path) -> None:
     from contracts.server import running_server_in_thread
 
-    port = _free_port()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     with running_server_in_thread() as upstream:
-        args = [
-            "proxy",
-            "--upstream",
-            upstream.base_url,
-            "--port",
-            str(port),
-            "--store",
-            str(tmp_path / "p.sqlite3"),
-        ]
-        log = (tmp_path / "proxy.log").open("w")
-        proc = subprocess.Popen([*CLI, *args], stdout=log, stderr=subprocess.STDOUT, text=True, env=_env())
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, (tmp_path / "proxy.log").read_text()
-                try:
-                    httpx.get(url + "/_contract/violations", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline, "proxy did not start"
-                    time.sleep(0.05)
+        args = ["proxy", "--upstream", upstream.base_url, "--port", str(port)]
+        args += ["--store", str(tmp_path / "p.sqlite3")]
+        with started(args, tmp_path, url + "/_contract/violations", log_name="proxy.log"):
             answer = httpx.get(url + "/api/v3/orders/abc", headers={"Authorization": basic()}, timeout=10)
             direct = httpx.get(
                 upstream.api_url + "/orders/abc", headers={"Authorization": basic()}, timeout=10
@@ -180,10 +107,6 @@ def test_proxy_command_forwards_and_reports(tmp_path: Path) -> None:
             cases = ET.parse(junit).getroot().iter("testcase")
             skipped = {c.get("name") for c in cases if c.find("skipped") is not None}
             assert skipped == {"client.poll_interval", "client.resubmit_running"}  # a synchronous spec
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(20)
-            log.close()
 
 
 def test_proxy_refuses_a_non_http_upstream() -> None:
@@ -193,35 +116,13 @@ def test_proxy_refuses_a_non_http_upstream() -> None:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_single_worker_serve_writes_reports_when_stopped(tmp_path: Path, stop: signal.Signals) -> None:
-    port = _free_port()
+    port = free_port()
     args = ["serve", "--check-clients", "--port", str(port), "--db", str(tmp_path / "ref.sqlite3")]
     args += ["--report-dir", str(tmp_path / "reports")]
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*CLI, *args], stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=tmp_path
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.05)
-        httpx.delete(
-            f"http://127.0.0.1:{port}/api/v3/orders/abc", headers={"Authorization": basic()}, timeout=10
-        )
-    finally:
-        proc.send_signal(stop)
-        try:
-            code = proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        log.close()
+    url = f"http://127.0.0.1:{port}"
+    with started(args, tmp_path, url + "/health", log_name="serve.log", stop=stop) as proc:
+        httpx.delete(url + "/api/v3/orders/abc", headers={"Authorization": basic()}, timeout=10)
+    code = proc.returncode
     out = (tmp_path / "serve.log").read_text()
     assert code == 0 and "1 violation(s) in 1 checked request(s)" in out, out
     data = json.loads((tmp_path / "reports" / "client-violations.json").read_text())
