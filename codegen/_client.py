@@ -77,7 +77,7 @@ def _environment() -> jinja2.Environment:
 def render_client_files(
     ir: ApiIR, *, header: str, base_url: str, client_name: str, model_classes: frozenset[str], sha256: str
 ) -> dict[str, str]:
-    """Unformatted sources of `_errors.py`, `_runtime.py`, `client.py` and `__init__.py`."""
+    """Unformatted sources of `_calls.py`, `_errors.py`, `_runtime.py`, `client.py` and `__init__.py`."""
     env = _environment()
     async_name = "Async" + client_name
     context = {
@@ -94,6 +94,7 @@ def render_client_files(
     context["runtime_exports"] = RUNTIME_EXPORTS
     context["exports"] = sorted({*RUNTIME_EXPORTS, client_name, async_name, *model_classes, *extra})
     return {
+        "_calls.py": env.get_template("_calls.py.jinja").render(context),
         "_errors.py": env.get_template("_errors.py.jinja").render(context),
         "_runtime.py": env.get_template("_runtime.py.jinja").render(context),
         "client.py": env.get_template("client.py.jinja").render(context),

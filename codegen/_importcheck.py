@@ -22,7 +22,7 @@ from . import _child
 
 __all__ = ["ImportFailed", "StagedImport", "fresh_interpreter_import"]
 
-_MODULES = ("", ".models", ".client", "._runtime")
+_MODULES = ("", ".models", ".client", "._runtime", "._errors", "._calls")
 _TIMEOUT = 120
 
 

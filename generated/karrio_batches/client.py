@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from . import _runtime
+from . import _calls, _runtime
 from ._runtime import ApiError, ChunkError, OperationTimeout, PageLimitError, RetryPolicy
 from .models import (
     BatchOperation,
@@ -198,7 +198,7 @@ class KarrioBatchesClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -223,7 +223,7 @@ class KarrioBatchesClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.operation
+    @_calls.operation
     def list_batch_operations(
         self,
         *,
@@ -258,7 +258,7 @@ class KarrioBatchesClient(_Base):
             url, params, headers, BatchOperationList, lambda page: page.results, None, max_pages
         )
 
-    @_runtime.operation
+    @_calls.operation
     def retrieve_batch_operation(
         self,
         id: str,
@@ -276,7 +276,7 @@ class KarrioBatchesClient(_Base):
         response = self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, BatchOperation)
 
-    @_runtime.operation
+    @_calls.operation
     def create_order_batch(
         self,
         body: BatchOrderData | Mapping[str, Any],
@@ -343,7 +343,7 @@ class KarrioBatchesClient(_Base):
             extra_headers=extra_headers,
         )
 
-    @_runtime.operation
+    @_calls.operation
     def list_orders(
         self,
         *,
@@ -386,7 +386,7 @@ class KarrioBatchesClient(_Base):
         )
         return self._paginate(url, params, headers, OrderList, lambda page: page.results, None, max_pages)
 
-    @_runtime.operation
+    @_calls.operation
     def retrieve_order(
         self,
         id: str,
@@ -497,7 +497,7 @@ class AsyncKarrioBatchesClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -523,7 +523,7 @@ class AsyncKarrioBatchesClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def list_batch_operations(
         self,
         *,
@@ -558,7 +558,7 @@ class AsyncKarrioBatchesClient(_Base):
             url, params, headers, BatchOperationList, lambda page: page.results, None, max_pages
         )
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def retrieve_batch_operation(
         self,
         id: str,
@@ -576,7 +576,7 @@ class AsyncKarrioBatchesClient(_Base):
         response = await self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, BatchOperation)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def create_order_batch(
         self,
         body: BatchOrderData | Mapping[str, Any],
@@ -643,7 +643,7 @@ class AsyncKarrioBatchesClient(_Base):
             extra_headers=extra_headers,
         )
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def list_orders(
         self,
         *,
@@ -686,7 +686,7 @@ class AsyncKarrioBatchesClient(_Base):
         )
         return self._paginate(url, params, headers, OrderList, lambda page: page.results, None, max_pages)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def retrieve_order(
         self,
         id: str,

@@ -2,25 +2,25 @@
 # Source: sendcloud-orders-v3.yaml (normalised spec sha256 12112b1b27bf792e09a4c4eed6c82153804f1846a3751d74020b7629170a34cf)
 # Regenerate: make generate (or: orders-contract generate --spec SPEC --out DIR)
 # ruff: noqa: E501, E741
-"""Retry policy, request/response helpers and the operation wrappers shared by the generated clients."""
+"""Retry policy, request/response helpers and pagination/polling shared by the generated clients."""
 
 from __future__ import annotations
 
-import contextvars
 import email.utils
 import json
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 import pydantic
 
 from . import _errors
+from ._calls import RawResponse
 from ._errors import (
     ApiError,
     BatchSizeError,
@@ -50,8 +50,6 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-P = ParamSpec("P")
-T = TypeVar("T")
 # Errors raised before the request left the client: retrying them can never repeat a write.
 NOT_SENT: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError,
@@ -157,112 +155,6 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(enabled=False)
-
-
-@dataclass(frozen=True)
-class RawResponse(Generic[T]):
-    """An operation's parsed body next to the HTTP answer it came from (``client.<operation>.raw(...)``)."""
-
-    status_code: int
-    headers: httpx.Headers
-    parsed: T
-    http_response: httpx.Response
-
-
-_CAPTURE: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
-    "_capture", default=None
-)
-
-
-def record(response: httpx.Response) -> httpx.Response:
-    """Called by the clients with the final answer of each request (kept when ``.raw(...)`` asked for it)."""
-    holder = _CAPTURE.get()
-    if holder is not None:
-        holder.append(response)
-    return response
-
-
-def _raw(parsed: T, holder: list[httpx.Response]) -> RawResponse[T]:
-    response = holder[-1]
-    return RawResponse(response.status_code, response.headers, parsed, response)
-
-
-class BoundOperation(Generic[P, T]):
-    """``client.get_x(...)`` returns the parsed body; ``client.get_x.raw(...)`` a :class:`RawResponse`."""
-
-    def __init__(self, fn: Callable[Concatenate[Any, P], T], owner: Any) -> None:
-        self._fn, self._owner = fn, owner
-        self.__doc__, self.__name__, self.__wrapped__ = fn.__doc__, fn.__name__, fn
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self._fn(self._owner, *args, **kwargs)
-
-    def raw(self, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        holder: list[httpx.Response] = []
-        token = _CAPTURE.set(holder)
-        try:
-            parsed = self._fn(self._owner, *args, **kwargs)
-        finally:
-            _CAPTURE.reset(token)
-        return _raw(parsed, holder)
-
-
-class AsyncBoundOperation(Generic[P, T]):
-    """``await client.get_x(...)`` returns the parsed body; ``await client.get_x.raw(...)`` a RawResponse."""
-
-    def __init__(self, fn: Callable[Concatenate[Any, P], Awaitable[T]], owner: Any) -> None:
-        self._fn, self._owner = fn, owner
-        self.__doc__, self.__name__, self.__wrapped__ = fn.__doc__, fn.__name__, fn
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]:
-        return self._fn(self._owner, *args, **kwargs)
-
-    async def raw(self, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        holder: list[httpx.Response] = []
-        token = _CAPTURE.set(holder)
-        try:
-            parsed = await self._fn(self._owner, *args, **kwargs)
-        finally:
-            _CAPTURE.reset(token)
-        return _raw(parsed, holder)
-
-
-class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
-    """Marks a generated method as an API operation: callable as before, plus ``.raw(...)``."""
-
-    def __init__(self, fn: Callable[Concatenate[Any, P], T]) -> None:
-        self._fn = fn
-        self.__doc__, self.__name__, self.__wrapped__ = fn.__doc__, fn.__name__, fn
-
-    @overload
-    def __get__(self, owner: None, cls: type[Any]) -> operation[P, T]: ...
-    @overload
-    def __get__(self, owner: object, cls: type[Any]) -> BoundOperation[P, T]: ...
-    def __get__(self, owner: object | None, cls: type[Any]) -> operation[P, T] | BoundOperation[P, T]:
-        return self if owner is None else BoundOperation(self._fn, owner)
-
-    def __call__(self, owner: Any, *args: P.args, **kwargs: P.kwargs) -> T:  # Client.method(client, ...)
-        return self._fn(owner, *args, **kwargs)
-
-
-class async_operation(Generic[P, T]):  # noqa: N801 - used as a decorator
-    """Marks a generated coroutine method as an API operation: awaitable as before, plus ``.raw(...)``."""
-
-    def __init__(self, fn: Callable[Concatenate[Any, P], Awaitable[T]]) -> None:
-        self._fn = fn
-        self.__doc__, self.__name__, self.__wrapped__ = fn.__doc__, fn.__name__, fn
-
-    @overload
-    def __get__(self, owner: None, cls: type[Any]) -> async_operation[P, T]: ...
-    @overload
-    def __get__(self, owner: object, cls: type[Any]) -> AsyncBoundOperation[P, T]: ...
-    def __get__(
-        self, owner: object | None, cls: type[Any]
-    ) -> async_operation[P, T] | AsyncBoundOperation[P, T]:
-        return self if owner is None else AsyncBoundOperation(self._fn, owner)
-
-    def __call__(self, owner: Any, *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]:
-        return self._fn(owner, *args, **kwargs)
 
 
 def expand_path(template: str, values: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from . import _runtime
+from . import _calls, _runtime
 from ._runtime import ApiError, ChunkError, PageLimitError, RetryPolicy
 from .models import (
     Order,
@@ -232,7 +232,7 @@ class OrdersClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -257,7 +257,7 @@ class OrdersClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.operation
+    @_calls.operation
     def list_orders(
         self,
         *,
@@ -341,7 +341,7 @@ class OrdersClient(_Base):
         )
         return self._paginate(url, params, headers, OrderList, lambda page: page.data, "cursor", max_pages)
 
-    @_runtime.operation
+    @_calls.operation
     def upsert_orders(
         self,
         orders: OrderUpsertBatch | Sequence[OrderUpsert | Mapping[str, Any]],
@@ -392,7 +392,7 @@ class OrdersClient(_Base):
             results.extend(response.data or [])
         return results
 
-    @_runtime.operation
+    @_calls.operation
     def get_order(
         self,
         id: int | str,
@@ -412,7 +412,7 @@ class OrdersClient(_Base):
         response = self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, OrderResponse)
 
-    @_runtime.operation
+    @_calls.operation
     def delete_order(
         self,
         id: int | str,
@@ -432,7 +432,7 @@ class OrdersClient(_Base):
         response = self._send("DELETE", url, params, headers, payload, False)
         _runtime.parse_any(response)
 
-    @_runtime.operation
+    @_calls.operation
     def update_order(
         self,
         id: int | str,
@@ -532,7 +532,7 @@ class AsyncOrdersClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -558,7 +558,7 @@ class AsyncOrdersClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def list_orders(
         self,
         *,
@@ -642,7 +642,7 @@ class AsyncOrdersClient(_Base):
         )
         return self._paginate(url, params, headers, OrderList, lambda page: page.data, "cursor", max_pages)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def upsert_orders(
         self,
         orders: OrderUpsertBatch | Sequence[OrderUpsert | Mapping[str, Any]],
@@ -693,7 +693,7 @@ class AsyncOrdersClient(_Base):
             results.extend(response.data or [])
         return results
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def get_order(
         self,
         id: int | str,
@@ -713,7 +713,7 @@ class AsyncOrdersClient(_Base):
         response = await self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, OrderResponse)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def delete_order(
         self,
         id: int | str,
@@ -733,7 +733,7 @@ class AsyncOrdersClient(_Base):
         response = await self._send("DELETE", url, params, headers, payload, False)
         _runtime.parse_any(response)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def update_order(
         self,
         id: int | str,

@@ -78,6 +78,7 @@ def test_generate_any_spec_into_any_folder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "shop2").iterdir()) == [
         "__init__.py",
+        "_calls.py",
         "_errors.py",
         "_runtime.py",
         "client.py",

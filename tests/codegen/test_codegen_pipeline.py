@@ -63,4 +63,12 @@ def test_build_tree_can_import_check_and_write_tree_trusts_it(tmp_path: Path) ->
     assert tree.import_checked
     written = write_tree(tree, tmp_path)
     names = [p.name for p in written]
-    assert names == ["__init__.py", "_errors.py", "_runtime.py", "client.py", "models.py", "py.typed"]
+    assert names == [
+        "__init__.py",
+        "_calls.py",
+        "_errors.py",
+        "_runtime.py",
+        "client.py",
+        "models.py",
+        "py.typed",
+    ]

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from . import _runtime
+from . import _calls, _runtime
 from ._runtime import ApiError, ChunkError, PageLimitError, RetryPolicy
 from .models import (
     Item,
@@ -201,7 +201,7 @@ class ShopClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -226,7 +226,7 @@ class ShopClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.operation
+    @_calls.operation
     def list_items(
         self,
         *,
@@ -268,7 +268,7 @@ class ShopClient(_Base):
             max_pages,
         )
 
-    @_runtime.operation
+    @_calls.operation
     def create_items(
         self,
         items: ShopPublicV1ItemsPostCreateItemsRequest
@@ -316,7 +316,7 @@ class ShopClient(_Base):
             results.extend(response.data or [])
         return results
 
-    @_runtime.operation
+    @_calls.operation
     def retrieve_item(
         self,
         item_id: int,
@@ -332,7 +332,7 @@ class ShopClient(_Base):
         response = self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, ShopPublicV1ItemsGetRetrieveItemResponse200)
 
-    @_runtime.operation
+    @_calls.operation
     def delete_item(
         self,
         item_id: int,
@@ -348,7 +348,7 @@ class ShopClient(_Base):
         response = self._send("DELETE", url, params, headers, payload, False)
         _runtime.parse_any(response)
 
-    @_runtime.operation
+    @_calls.operation
     def patch_partial_update_item(
         self,
         item_id: int,
@@ -436,7 +436,7 @@ class AsyncShopClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -462,7 +462,7 @@ class AsyncShopClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def list_items(
         self,
         *,
@@ -504,7 +504,7 @@ class AsyncShopClient(_Base):
             max_pages,
         )
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def create_items(
         self,
         items: ShopPublicV1ItemsPostCreateItemsRequest
@@ -554,7 +554,7 @@ class AsyncShopClient(_Base):
             results.extend(response.data or [])
         return results
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def retrieve_item(
         self,
         item_id: int,
@@ -570,7 +570,7 @@ class AsyncShopClient(_Base):
         response = await self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, ShopPublicV1ItemsGetRetrieveItemResponse200)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def delete_item(
         self,
         item_id: int,
@@ -586,7 +586,7 @@ class AsyncShopClient(_Base):
         response = await self._send("DELETE", url, params, headers, payload, False)
         _runtime.parse_any(response)
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def patch_partial_update_item(
         self,
         item_id: int,

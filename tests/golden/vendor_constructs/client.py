@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from . import _runtime
+from . import _calls, _runtime
 from ._runtime import ApiError, ChunkError, PageLimitError, RetryPolicy
 from .models import (
     LabelOptions,
@@ -166,7 +166,7 @@ class ConstructsClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -191,7 +191,7 @@ class ConstructsClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.operation
+    @_calls.operation
     def create_shipments(
         self,
         integration_id: int,
@@ -240,7 +240,7 @@ class ConstructsClient(_Base):
             results.append(response)
         return results
 
-    @_runtime.operation
+    @_calls.operation
     def post_label_for_parcel(
         self,
         body: LabelOptions | Mapping[str, Any] | None = None,
@@ -327,7 +327,7 @@ class AsyncConstructsClient(_Base):
             if delay is None:
                 if isinstance(outcome, httpx.TransportError):
                     raise outcome
-                return _runtime.record(outcome)
+                return _calls.record(outcome)
             await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -353,7 +353,7 @@ class AsyncConstructsClient(_Base):
             url, params = following, None
         raise PageLimitError(f"pagination did not end within max_pages={max_pages} pages")
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def create_shipments(
         self,
         integration_id: int,
@@ -402,7 +402,7 @@ class AsyncConstructsClient(_Base):
             results.append(response)
         return results
 
-    @_runtime.async_operation
+    @_calls.async_operation
     async def post_label_for_parcel(
         self,
         body: LabelOptions | Mapping[str, Any] | None = None,
