@@ -41,9 +41,11 @@ def _digest(secret: str) -> str:
 
 def _prefixed(auth: AuthRules, value: str | None) -> tuple[str | None, str | None]:
     header = auth.header
-    how = f"'{header}: {auth.prefix} <key>'" if auth.prefix else f"'{header}: <key>'"
+    secret = "<token>" if auth.kind == "bearer" else "<key>"
+    how = f"'{header}: {auth.prefix} {secret}'" if auth.prefix else f"'{header}: {secret}'"
     if not value or not value.strip():
-        return None, f"no {header} header; send the API key as {how}"
+        what = "the token" if auth.kind == "bearer" else "the API key"
+        return None, f"no {header} header; send {what} as {how}"
     if auth.prefix is None:
         key = value.strip()
         return (_digest(key), None) if " " not in key else (None, f"{header} holds spaces; send {how}")
@@ -52,7 +54,7 @@ def _prefixed(auth: AuthRules, value: str | None) -> tuple[str | None, str | Non
         return None, f"{header} scheme {word!r}; the spec wants {how}"
     key = key.strip()
     if not key:
-        return None, f"{header} has {auth.prefix!r} but no key after it; send {how}"
+        return None, f"{header} has {auth.prefix!r} but nothing after it; send {how}"
     if " " in key:
         return None, f"{header} holds more than one word after {auth.prefix!r}; send {how}"
     return _digest(key), None

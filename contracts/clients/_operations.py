@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from contracts.contract import AsyncOperation, Contract, pointer_get
 
-from ._rules import Finding
+from ._rules import Finding, check_spacing
 
 __all__ = [
     "DEFAULT_MIN_POLL_INTERVAL",
@@ -81,17 +81,16 @@ def reported_status(operation: AsyncOperation, data: Any) -> str | None:
 
 
 def check_poll_interval(last_poll: float | None, now: float, min_interval: float) -> list[Finding]:
-    if last_poll is None or now - last_poll >= min_interval:
-        return []
-    waited = max(0.0, now - last_poll)
-    return [
-        Finding(
-            "client.poll_interval",
-            f"the operation was polled again {waited:.3f} s after the previous poll; wait at least "
-            f"{min_interval:g} s between polls (growing the interval while it runs)",
-            location="timing",
-        )
-    ]
+    return check_spacing(
+        "client.poll_interval",
+        last_poll,
+        now,
+        min_interval,
+        lambda waited: (
+            f"the operation was polled again {waited:.3f} s after the previous poll; wait at "
+            f"least {min_interval:g} s between polls (growing the interval while it runs)"
+        ),
+    )
 
 
 def check_resubmit(operation: AsyncOperation, seen: SeenOperation | None, now: float) -> list[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from contracts.contract import MISSING, AuthRules, join_pointer, pointer_get, split_pointer
@@ -21,6 +22,7 @@ __all__ = [
     "check_id_strings",
     "check_known_operation",
     "check_query_names",
+    "check_spacing",
     "check_timestamps",
     "is_json_content_type",
 ]
@@ -244,15 +246,24 @@ def check_auth(auth: AuthRules, header: str | None) -> list[Finding]:
     return [Finding("client.auth", problem, location=f"header:{auth.header.lower()}")] if problem else []
 
 
-def check_conflict_backoff(last_conflict: float | None, now: float, min_delay: float) -> list[Finding]:
-    if last_conflict is None or now - last_conflict >= min_delay:
+def check_spacing(
+    rule: str, last: float | None, now: float, minimum: float, describe: Callable[[float], str]
+) -> list[Finding]:
+    """``rule`` is broken when a request comes sooner than ``minimum`` seconds after ``last``;
+    ``describe(waited)`` says so."""
+    if last is None or now - last >= minimum:
         return []
-    waited = max(0.0, now - last_conflict)
-    return [
-        Finding(
-            "client.conflict_backoff",
+    return [Finding(rule, describe(max(0.0, now - last)), location="timing")]
+
+
+def check_conflict_backoff(last_conflict: float | None, now: float, min_delay: float) -> list[Finding]:
+    return check_spacing(
+        "client.conflict_backoff",
+        last_conflict,
+        now,
+        min_delay,
+        lambda waited: (
             f"the same request was resent {waited:.3f} s after a 'still processing' answer; "
-            f"wait at least {min_delay:g} s (with backoff) before retrying",
-            location="timing",
-        )
-    ]
+            f"wait at least {min_delay:g} s (with backoff) before retrying"
+        ),
+    )
