@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from karrio_support import BATCH, KEY, OPERATIONS, SPEC, batch, headers, karrio_order, token
 
-from contracts.clients import CLIENT_RULES, ClientChecker, Violation, load_client_spec
+from contracts.clients import CLIENT_RULES, CheckStore, ClientChecker, Violation, load_client_spec
 from contracts.clients._envelope import conflict_body, error_body
 from contracts.clients._operations import SeenOperation
 from contracts.clients._scripts import ScriptError, parse_script_flag
@@ -229,3 +231,36 @@ def test_the_sendcloud_conflict_answer_comes_from_its_contract() -> None:
     (error,) = answer["errors"]
     assert status == contract.conflict.status and error["detail"] == contract.conflict.detail
     assert error["status"] == str(status) and error["source"]["pointer"] == contract.conflict.pointer
+
+
+_BODIES = st.one_of(
+    st.binary(max_size=40),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=10,
+    ).map(lambda v: json.dumps({"orders": v}).encode()),
+    st.builds(lambda n: batch(*(karrio_order(i) for i in range(n))), st.integers(0, 3)),
+)
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "get"]),
+    path=st.one_of(
+        st.sampled_from([BATCH, OPERATIONS, OPERATIONS + "/batch_1", "/v1/orders/x/", "/", ""]),
+        st.text(max_size=20).map(lambda t: OPERATIONS + "/" + t),
+    ),
+    query=st.text(max_size=30),
+    auth=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+    data=_BODIES,
+)
+def test_the_karrio_checks_never_raise_and_remember_only_what_they_should(
+    checker: ClientChecker, method: str, path: str, query: str, auth: str, data: bytes
+) -> None:
+    store = CheckStore()
+    hdrs = {"Authorization": auth, "Content-Type": "application/json"}
+    for now in (100.0, 100.01):
+        found = checker.check(method, path, query, hdrs, data, history=store, operations=store, now=now)
+        assert all(v.rule in checker.rules and v.message for v in found)
+    assert "client.resubmit_running" not in rules(found)  # nothing was accepted: no operation to run
