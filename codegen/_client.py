@@ -74,6 +74,23 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _client_doc(ir: ApiIR, client_name: str) -> str:
+    """The sync client's docstring: how to use it and what each option sends (spec text made inert by
+    the `doc` filter)."""
+    lines = [f"Synchronous client. Use as a context manager (``with {client_name}(...) as client:``)."]
+    options = []
+    for s in ir.security:
+        if s.kind == "basic":
+            options.append(f"* ``username``/``password``: HTTP Basic (scheme ``{s.scheme}``).")
+        else:
+            value = f"{s.prefix} <value>" if s.prefix else "<value>"
+            options.append(f"* ``{s.option}``: sent as ``{s.header}: {value}`` (scheme ``{s.scheme}``).")
+    for o in ir.header_options:
+        described = f": {o.description}" if o.description else "."
+        options.append(f"* ``{o.py_name}``: sent as the ``{o.name}`` header{described}")
+    return "\n".join([*lines, *([""] if options else []), *options])
+
+
 def render_client_files(
     ir: ApiIR, *, header: str, base_url: str, client_name: str, model_classes: frozenset[str], sha256: str
 ) -> dict[str, str]:
@@ -89,6 +106,7 @@ def render_client_files(
         "model_imports": sorted(set(ir.model_names) | ({ir.batch.item_model} if ir.batch else set())),
         "models": sorted(model_classes),
         "sha256": sha256,
+        "client_doc": _client_doc(ir, client_name),
     }
     extra = ["DEFAULT_BASE_URL", "SPEC_SHA256"] + (["WEBHOOK_PAYLOADS"] if ir.webhooks else [])
     context["runtime_exports"] = RUNTIME_EXPORTS

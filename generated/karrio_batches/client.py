@@ -58,7 +58,7 @@ class _Base:
         self._base_url = base_url.rstrip("/")
         self._auth: tuple[str, str] | None = None
         self._headers: dict[str, str] = {"Accept": "application/json"}
-        if api_key is not None:  # security scheme Token
+        if api_key is not None:
             self._headers["Authorization"] = _runtime.auth_header(api_key, "Token") or ""
         self._headers.update(headers or {})
         self._retry = retry if retry is not None else RetryPolicy()

@@ -58,6 +58,7 @@ def _base() -> dict[str, Any]:
     import yaml
 
     document: dict[str, Any] = yaml.safe_load((FIXTURES / "messy_shop.yaml").read_text(encoding="utf-8"))
+    document["openapi"] = "3.1.0"  # webhooks
     return document
 
 
@@ -85,6 +86,29 @@ def poisoned(
     if name not in doc["components"]["schemas"]:
         doc["components"]["schemas"][name] = {"type": "object", "description": description}
         money["properties"]["extra"] = {"$ref": "#/components/schemas/" + name}
+    # client options and warnings: a security scheme, a declared header parameter, a webhook
+    scheme = re.sub(r"[^A-Za-z0-9._-]", "", title) or "scheme"
+    doc["components"]["securitySchemes"] = {
+        scheme: {
+            "type": "apiKey",
+            "in": "header",
+            "name": prop or "X-Key",
+            "description": f"{prop}: {description} k",
+        }
+    }
+    doc["components"]["parameters"] = {
+        "Hostile": {
+            "name": f"X-{prop}",
+            "in": "header",
+            "description": description,
+            "schema": {"type": "string"},
+        }
+    }
+    get["parameters"].append({"$ref": "#/components/parameters/Hostile"})
+    get["description"] = description
+    doc["webhooks"] = {
+        title or "hook": {"post": {"description": description, "responses": {"200": {"description": "ok"}}}}
+    }
     return doc
 
 
