@@ -1,5 +1,10 @@
 """Asynchronous processing: an accepted batch's operation moves through documented statuses only, ends
-within the promised time, and every resource of it names a stored item that reads back."""
+within the promised time, and every resource of it names a stored item that reads back.
+
+Time: the wait for a terminal status is the contract's ``complete_within_seconds`` in every profile, so a
+slow but correct server passes; a status outside the spec's ``statuses`` fails at once, without waiting. A
+run may promise less (``RunConfig.operation_timeout_s``): the wait is then capped and the failure says so.
+"""
 
 from __future__ import annotations
 
@@ -50,12 +55,7 @@ def operation_completes(ctx: RuleContext) -> None:
             raise ctx.fail(
                 f"a valid batch of {len(batch)} items was not accepted: {reply.describe(200)}", reply
             )
-        final, seen = wait_operation(ctx, reply)
-        strange = [s for s in seen if s not in operation.statuses]
-        if strange:
-            raise ctx.fail(
-                f"the operation took status {strange[0]!r}, not one of {list(operation.statuses)}", final
-            )
+        final, _ = wait_operation(ctx, reply)  # fails at once on a status outside the spec's statuses
         problems = ctx.validator.problems(status_id, final)
         if problems:
             raise ctx.fail(f"the finished operation does not match the spec: {problems[0]}", final)

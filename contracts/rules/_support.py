@@ -168,6 +168,7 @@ def wait_operation(ctx: RuleContext, reply: Reply) -> tuple[Reply, list[str]]:
     """Poll the asynchronous operation ``reply`` started until its status is terminal (bounded by the
     contract's ``complete_within_seconds``, capped by ``ctx.operation_timeout`` and the run deadline).
 
+    A status outside the spec's ``statuses`` fails the rule at once (no waiting for the bound).
     Returns the last status answer and every status seen (the first from ``reply`` itself)."""
     operation = ctx.contract.processing.operation
     assert operation is not None
@@ -190,16 +191,24 @@ def wait_operation(ctx: RuleContext, reply: Reply) -> tuple[Reply, list[str]]:
         return got
 
     def done(got: Reply) -> bool:
-        return got.status == 200 and seen[-1] in operation.terminal
+        return got.status == 200 and (seen[-1] in operation.terminal or seen[-1] not in operation.statuses)
 
-    last = poll(ctx, fetch, done, timeout=bound)
+    last = reply if seen[0] not in operation.statuses else poll(ctx, fetch, done, timeout=bound)
+    strange = [s for s in seen if s not in operation.statuses]
+    if strange:
+        raise ctx.fail(
+            f"operation {op_id} took status {strange[0]!r}, not one of {list(operation.statuses)} "
+            "(x-contract.processing.operation.statuses)",
+            last,
+        )
     if last.status != 200:
         raise ctx.fail(f"GET {path} (the operation of an accepted batch) answered {last.describe(160)}", last)
     if seen[-1] not in operation.terminal:
         raise ctx.fail(
             f"operation {op_id} is still {seen[-1]!r} after {bound:g}s (terminal: "
             f"{', '.join(operation.terminal)}; x-contract.processing.operation.complete_within_seconds "
-            f"is {operation.complete_within_seconds:g})",
+            f"is {operation.complete_within_seconds:g}"
+            f"{'' if bound >= operation.complete_within_seconds else '; capped by the operation timeout'})",
             last,
         )
     return last, seen

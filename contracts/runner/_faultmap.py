@@ -1,4 +1,8 @@
-"""Which rule must kill each catalogued fault of the reference server (one place, used by tests and bench)."""
+"""Which rule must kill each catalogued fault of the reference server (one place, used by tests and bench).
+
+One name per fault for every dialect: a fault shared by several dialects (``partial_commit``, ``no_auth``,
+...) is killed by the same generic rule in each; which faults a dialect has is
+``contracts.server.faults_for(contract)``."""
 
 from __future__ import annotations
 
@@ -45,6 +49,10 @@ KILLED_BY: Mapping[str, str] = MappingProxyType(
 )
 
 
-def server_options(fault: str | None) -> dict[str, Any]:
-    """Keyword arguments for ``contracts.server.running_server`` to run with ``fault`` switched on."""
-    return {"faults": {fault} if fault else set()}
+def server_options(fault: str | None, spec: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``contracts.server.running_server`` to serve ``spec`` (a path or a packaged
+    spec's name; default: the default spec) with ``fault`` switched on."""
+    options: dict[str, Any] = {"faults": {fault} if fault else set()}
+    if spec is not None:
+        options["spec_path"] = spec
+    return options

@@ -1,15 +1,39 @@
-"""The suite against the reference server: the clean server passes every rule, and every catalogued
-fault is killed by the rule that owns it (fault -> rule mapping: contracts.runner.KILLED_BY)."""
+"""The suite against the reference server, per dialect: the clean server passes every rule that applies,
+and every fault of the dialect's catalogue is killed by the rule that owns it (fault -> rule mapping:
+contracts.runner.KILLED_BY; faults of a dialect: contracts.server.faults_for).
+
+Sendcloud: every fault, always. Karrio: the faults only it has in ``make test``; all of them under the deep
+profile (``make test-deep``)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
 import pytest
 
+from contracts.contract import load_contract
 from contracts.runner import KILLED_BY, RunConfig, RunReport, run_suite
-from contracts.server import FAULTS, running_server_in_thread
+from contracts.server import FAULTS, faults_for, running_server_in_thread
+
+SENDCLOUD = "sendcloud-orders-v3.yaml"
+KARRIO = "karrio-batch-orders.yaml"
+DEEP = os.environ.get("ORDERS_CONTRACT_PROFILE") == "deep"
+# In make test, the Karrio faults that no other dialect has (the shared ones are killed on Sendcloud).
+KARRIO_SAMPLE = {
+    "duplicates_under_concurrency",
+    "error_index_off_by_one",
+    "key_ignores_source",
+    "loses_orders",
+    "never_completes",
+    "resources_name_nothing",
+    "status_outside_enum",
+    "updates_instead_of_reusing",
+}
+# A run may promise less than the contract's complete_within_seconds (60 s for Karrio); the fault tests use
+# this cap so that never_completes is killed in seconds. The deep profile also waits the contract's bound.
+CAPPED = 2.0
 
 
 def _run(server: Any, rules: tuple[str, ...] = (), **extra: Any) -> RunReport:
@@ -25,30 +49,84 @@ def _run(server: Any, rules: tuple[str, ...] = (), **extra: Any) -> RunReport:
     return run_suite(RunConfig.against(server, **options))
 
 
+def _cases() -> list[Any]:
+    cases = []
+    for spec in (SENDCLOUD, KARRIO):
+        for fault in sorted(faults_for(load_contract(spec))):
+            deep_only = spec == KARRIO and fault not in KARRIO_SAMPLE
+            marks = (
+                [pytest.mark.skipif(not DEEP, reason="deep profile only (make test-deep)")]
+                if deep_only
+                else []
+            )
+            cases.append(pytest.param(spec, fault, marks=marks, id=f"{spec.split('-')[0]}-{fault}"))
+    return cases
+
+
 def test_mapping_covers_the_whole_catalogue() -> None:
     assert set(KILLED_BY) == set(FAULTS)
+    for spec in (SENDCLOUD, KARRIO):
+        assert faults_for(load_contract(spec)), spec
 
 
-def test_clean_reference_server_passes_every_rule() -> None:
-    with running_server_in_thread() as server:
+@pytest.mark.parametrize(
+    ("spec", "not_applicable"),
+    [
+        (SENDCLOUD, {"operation.completes"}),  # the only asynchronous-processing rule
+        (KARRIO, None),  # checked below: the synchronous and Sendcloud-feature rules
+    ],
+)
+def test_clean_reference_server_passes_every_rule(spec: str, not_applicable: set[str] | None) -> None:
+    with running_server_in_thread(spec_path=spec) as server:
         report = _run(server)
     failed = {r.id: r.message for r in report.results if r.status not in ("passed", "not_applicable")}
     assert not failed
-    not_applicable = {r.id for r in report.results if r.status == "not_applicable"}
-    assert not_applicable == {"operation.completes"}  # the only asynchronous-processing rule
+    skipped = {r.id for r in report.results if r.status == "not_applicable"}
+    if not_applicable is not None:
+        assert skipped == not_applicable
+    else:
+        passed = {r.id for r in report.results if r.status == "passed"}
+        assert {"operation.completes", "durability.concurrent", "body.robust", "batch.empty"} <= passed
+        assert "batch.limit" in skipped  # no max_items is documented
     assert all(r.message for r in report.results if r.status == "not_applicable")
     assert report.exit_code == 0
 
 
-@pytest.mark.parametrize("fault", sorted(KILLED_BY))
-def test_fault_is_killed_by_its_rule(fault: str) -> None:
+@pytest.mark.parametrize(("spec", "fault"), _cases())
+def test_fault_is_killed_by_its_rule(spec: str, fault: str) -> None:
     rule = KILLED_BY[fault]
-    with running_server_in_thread(faults={fault}) as server:
-        report = _run(server, rules=(rule,))
+    with running_server_in_thread(spec_path=spec, faults={fault}) as server:
+        report = _run(server, rules=(rule,), operation_timeout_s=CAPPED)
     (result,) = report.results
     assert result.status == "failed", f"{fault} survived {rule}"
     assert result.reproduction.count("curl ") >= 1
     assert result.message in result.reproduction
+    if fault == "status_outside_enum":  # said at once, not after waiting for a terminal status
+        assert "took status 'done'" in result.message
+    if fault == "never_completes":
+        assert "is still 'queued'" in result.message
+        assert "capped by the operation timeout" in result.message
+
+
+@pytest.mark.skipif(not DEEP, reason="waits the contract's 60 s bound: deep profile only (make test-deep)")
+def test_never_completes_is_killed_within_the_contracts_own_bound() -> None:
+    with running_server_in_thread(spec_path=KARRIO, faults={"never_completes"}) as server:
+        report = _run(server, rules=("operation.completes",))
+    (result,) = report.results
+    assert result.status == "failed"
+    assert "is still 'queued' after 60s" in result.message
+    assert "capped" not in result.message
+
+
+def test_slow_but_correct_operations_pass_within_the_contracts_bound() -> None:
+    """Operations that take 2.5 s pass operation.completes (the contract allows 60 s); a run that promises
+    at most 1 s fails them and says the wait was capped."""
+    with running_server_in_thread(spec_path=KARRIO, processing_delay=2.5) as server:
+        slow = _run(server, rules=("operation.completes",), max_examples=1)
+        capped = _run(server, rules=("operation.completes",), max_examples=1, operation_timeout_s=1.0)
+    assert slow.results[0].status == "passed", slow.results[0].message
+    assert capped.results[0].status == "failed"
+    assert "capped by the operation timeout" in capped.results[0].message
 
 
 def test_suite_cleans_up_and_tolerates_asynchronous_processing() -> None:
