@@ -139,7 +139,7 @@ class Batch:
         errors: list[Located] = []
         open_codes = self.shape.error_codes is None
         wording = self._documented_wording() if open_codes else {}
-        for issue in self.state.validators.batch(items):
+        for issue in self.state.validators.batch_issues(items):
             index = issue.path[0] if issue.path and isinstance(issue.path[0], int) else 0
             inner = issue.path[1:]
             code = issue.kind if open_codes else "invalid"

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from ._fastcheck import Accepts, from_json_schema, from_models
 from ._shape import Shape
 
 __all__ = ["Issue", "ModelsUnavailableError", "Validators", "to_pointer", "validators_for"]
@@ -49,6 +50,14 @@ class Validators:
     item: Check
     partial: Check | None  # an update body, when the spec has an update operation
     source: str  # "pydantic <module>" or "JSON Schema"
+    # True: ``batch`` would find nothing (jsonschema_rs, never looser: see _fastcheck); None: no fast check
+    accepts: Accepts | None = None
+
+    def batch_issues(self, items: list[Any]) -> list[Issue]:
+        """``batch(items)``, asked only when the fast check does not accept the items outright."""
+        if self.accepts is not None and self.accepts(items):
+            return []
+        return self.batch(items)
 
 
 def _clean_loc(loc: Sequence[int | str]) -> tuple[int | str, ...]:
@@ -151,11 +160,13 @@ def _build(shape: Shape) -> Validators:
             partial_model = getattr(models, shape.patch_model) if shape.patch_model else None
         except AttributeError as exc:
             raise ModelsUnavailableError(f"{package}.models lacks a model the server needs: {exc}") from exc
+        batch: TypeAdapter[Any] = TypeAdapter(list[item_model])  # type: ignore[valid-type]
         return Validators(
-            batch=_pydantic_check(TypeAdapter(list[item_model])),  # type: ignore[valid-type]
+            batch=_pydantic_check(batch),
             item=_pydantic_check(TypeAdapter(item_model)),
             partial=_pydantic_check(TypeAdapter(partial_model)) if partial_model is not None else None,
             source=f"pydantic {package}.models",
+            accepts=from_models(batch),
         )
     if package:
         log.warning("generated package %s not importable: validating with the spec's JSON Schema", package)
@@ -166,6 +177,10 @@ def _build(shape: Shape) -> Validators:
         item=_schema_check(shape, item),
         partial=_schema_check(shape, partial) if partial else None,
         source="JSON Schema",
+        accepts=from_json_schema(
+            shape.document,
+            {"$ref": f"#/components/schemas/{shape.item_model}"} if shape.item_model else item,
+        ),
     )
 
 
