@@ -13,6 +13,7 @@ package, as a team with that API would: ``lint``, ``generate`` + import, the gen
 from __future__ import annotations
 
 import importlib
+import os
 import socket
 import subprocess
 import sys
@@ -102,26 +103,31 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[types.Module
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``orders-contract serve --spec`` under uvicorn on a free 127.0.0.1 port; its base URL."""
+def server(generated: types.ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``orders-contract serve --spec`` under uvicorn on a free 127.0.0.1 port; its base URL.
+
+    The generated package is importable by the server (as after ``generate`` into a folder on the path), so
+    it validates items with the package's pydantic models, as docs/x-contract.md promises.
+    """
     folder = tmp_path_factory.mktemp("third_api_server")
     config = folder / "accounts.toml"
     config.write_text(ACCOUNTS, encoding="utf-8")
     port = _free_port()
     command = [CLI, "serve", "--spec", str(SPEC), "--port", str(port), "--db", str(folder / "depot.sqlite3")]
-    process = subprocess.Popen(
-        [*command, "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    packages = str(Path(str(generated.__file__)).parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [packages, os.environ.get("PYTHONPATH")])),
+    }
+    log_path = folder / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([*command, "--config", str(config)], stdout=log, stderr=log, env=env)
     base_url = f"http://127.0.0.1:{port}{BASE_PATH}"
     try:
         deadline = time.monotonic() + START_SECONDS
         while True:
             if process.poll() is not None:
-                said = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"serve --spec exited {process.returncode}: {said}")
+                pytest.fail(f"serve --spec exited {process.returncode}: {log_path.read_text()}")
             try:
                 if httpx.get(f"{base_url}/stock-items", timeout=1).status_code == 401:
                     break
@@ -129,6 +135,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, f"serve --spec did not answer within {START_SECONDS} s"
             time.sleep(0.2)
+        said = log_path.read_text()
+        assert "not importable" not in said and "Traceback" not in said, said
         yield base_url
     finally:
         process.terminate()
