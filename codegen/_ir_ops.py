@@ -79,6 +79,7 @@ class Operation:
     links: tuple[Link, ...]
     pagination: Pagination | None
     idempotent: bool  # safe to repeat after an ambiguous failure (GET/PUT, or made so by the contract)
+    idempotency_param: str | None  # python name of an `Idempotency-Key` header: filled once per call
 
 
 # locals and module names of the generated methods: a parameter must not shadow them
@@ -247,6 +248,12 @@ def build_operation(
         iter_name = "iter_" + (name[len("list_") :] if name.startswith("list_") else name)
         pagination = Pagination(iter_name, field[0], field[1], cursor)
     summary, docstring = _docstring(op, method.upper(), path)
+    key = next((p for p in params if p.location == "header" and p.name.lower() == "idempotency-key"), None)
+    if key is not None:
+        docstring += (
+            f"\n\n``{key.py_name}``: one key is generated per call when none is given, and every retry of "
+            "the call sends the same key, so the call is retried like an idempotent one."
+        )
     return Operation(
         operation_id=str(op.get("operationId") or ""),
         method_name=name,
@@ -263,5 +270,6 @@ def build_operation(
         success=success,
         links=_links(doc, op.get("responses") or {}),
         pagination=pagination,
-        idempotent=method.upper() in SAFE_METHODS,
+        idempotent=method.upper() in SAFE_METHODS or key is not None,
+        idempotency_param=key.py_name if key is not None else None,
     )

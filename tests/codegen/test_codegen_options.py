@@ -98,3 +98,20 @@ def test_generate_prints_grouped_warnings_and_the_notable_ones(tmp_path: Path) -
     assert any("/components/securitySchemes/Partner" in line for line in rest)
     assert "class TokenClient(_Base):" in (tmp_path / "token_shop" / "client.py").read_text(encoding="utf-8")
     assert "TokenClient" in json.dumps((tmp_path / "token_shop" / "__init__.py").read_text(encoding="utf-8"))
+
+
+def test_a_post_with_an_idempotency_key_header_is_retried_with_the_same_key(token_shop: Any) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(502) if len(seen) == 1 else httpx.Response(201, json={"id": 1})
+
+    retry = token_shop.RetryPolicy(jitter=False)
+    with token_shop.ShopClient(
+        transport=httpx.MockTransport(handler), retry=retry, sleep=lambda s: None
+    ) as api:
+        assert api.create_parcel({"weight": 1.0}).id == 1
+        api.create_parcel({"weight": 1.0}, idempotency_key="mine")
+    keys = [r.headers["idempotency-key"] for r in seen]
+    assert len(keys) == 3 and keys[0] == keys[1] and len(keys[0]) == 32 and keys[2] == "mine"

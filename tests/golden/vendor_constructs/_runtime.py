@@ -11,6 +11,7 @@ import json
 import math
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -288,6 +289,11 @@ def check_new_page(following: str, seen: set[str]) -> None:
     if following in seen:
         raise PageLimitError(f"the server returned the same next page twice: {following}")
     seen.add(following)
+
+
+def idempotency_key() -> str:
+    """A fresh key for an ``Idempotency-Key`` header (one per call; its retries repeat it)."""
+    return uuid.uuid4().hex
 
 
 def basic_auth(username: str | None, password: str | None) -> tuple[str, str] | None:
