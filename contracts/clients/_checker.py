@@ -198,12 +198,22 @@ class ClientChecker:
         history: ConflictHistory | None = None,
         operations: OperationHistory | None = None,
         now: float | None = None,
+        facts: RequestFacts | None = None,
     ) -> list[Violation]:
         """Every client rule on one request. ``history`` (conflict answers seen) and ``operations``
-        (asynchronous operations seen) switch on the rules that judge a request against earlier ones."""
+        (asynchronous operations seen) switch on the rules that judge a request against earlier ones;
+        ``facts`` is :meth:`facts` of the same request when the caller has it already."""
         summary = self.summarize(method, path, query_string, headers, body)
         findings = self.findings(
-            method, path, query_string, headers, body, history=history, operations=operations, now=now
+            method,
+            path,
+            query_string,
+            headers,
+            body,
+            history=history,
+            operations=operations,
+            now=now,
+            facts=facts,
         )
         unique = list(dict.fromkeys(findings))
         return [Violation(f.rule, f.message, summary, f.pointer, f.location) for f in unique]
@@ -240,6 +250,7 @@ class ClientChecker:
         history: ConflictHistory | None = None,
         operations: OperationHistory | None = None,
         now: float | None = None,
+        facts: RequestFacts | None = None,
     ) -> list[Finding]:
         hdrs = _headers(headers)
         spec_path = self.spec_path(path)
@@ -247,7 +258,7 @@ class ClientChecker:
         findings = check_known_operation(self.spec, method.upper(), path, spec_path, op, same)
         findings += check_auth(self.contract.auth, hdrs.get(self.contract.auth.header))
         if history is not None or operations is not None:
-            facts = self.facts(method, path, hdrs.items(), body)
+            facts = facts or self.facts(method, path, hdrs.items(), body)
             findings += self._timing(facts, history, operations, time.time() if now is None else now)
         if op is None or spec_path is None:
             return findings

@@ -199,9 +199,10 @@ class ClientCheckMiddleware:
             self.store.record_poll(facts.operation_key, facts.operation_id)
 
     async def _observe_answer(self, facts: RequestFacts, captured: dict[str, Any]) -> None:
-        conflict = self.contract.conflict
-        maybe_conflict = conflict is not None and captured["status"] == conflict.status
-        if captured["size"] >= _CAPTURE_LIMIT or not (maybe_conflict or facts.role in _OBSERVED):
+        conflict, status = self.contract.conflict, captured["status"]
+        maybe_conflict = conflict is not None and status == conflict.status
+        operation = self.contract.processing.asynchronous and facts.role in _OBSERVED and status < 300
+        if captured["size"] >= _CAPTURE_LIMIT or not (maybe_conflict or operation):
             return
         try:
             decoded = _decoded(b"".join(captured["body"]), captured["headers"])
@@ -242,7 +243,7 @@ class ClientCheckMiddleware:
             return [], RequestFacts("", "", None)
         try:
             found = self.checker.check(
-                method, path, query, headers, body, history=self.store, operations=self.store
+                method, path, query, headers, body, history=self.store, operations=self.store, facts=facts
             )
         except Exception:  # a checker bug must never break the traffic it watches
             log.exception("client check failed for %s %s; request passed through unchecked", method, path)
