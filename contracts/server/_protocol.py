@@ -4,7 +4,8 @@
    (a 413 for a body over the limit, a 401 before a large body is read), closing at once makes the kernel
    reset the connection while a client that writes its whole body before reading (urllib, http.client, many
    libraries) is still writing, and it never sees the answer.  Like nginx's ``lingering_close``, the answer
-   says ``connection: close``, the server shuts its sending side (FIN after the answer) and keeps reading and
+   (to a body over 64 KiB or chunked; a smaller rest is read past on a kept-alive connection) says
+   ``connection: close``, the server shuts its sending side (FIN after the answer) and keeps reading and
    discarding what the client still sends, bounded in bytes (``discard_bytes``), in time (``linger_time``) and
    in silence (``linger_idle``), then closes.
 2. **Malformed HTTP gets the contract's error shape.**  A request the parser refuses (unknown method, two
@@ -23,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ __all__ = [
 DEFAULT_HEADER_TIMEOUT = 10.0
 _DETAIL = "__orders_contract_protocol_detail__"  # stands for the detail in the pre-rendered bodies
 _STATUSES = (400, 408, 431)
+_SMALL_BODY = 64 * 1024  # an unread body up to this size does not end a kept-alive connection
 log = logging.getLogger("contracts.server")
 
 
@@ -107,12 +109,22 @@ def _reason(exc: httptools.HttpParserError) -> str:
     return text[0].lower() + text[1:]
 
 
+def _small_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """The request declares a body small enough to read past on a kept-alive connection."""
+    for name, value in headers:
+        if name == b"content-length":
+            return value.strip().isdigit() and int(value) <= _SMALL_BODY
+    return False  # chunked: no telling how much is still coming
+
+
 class _Cycle(RequestResponseCycle):
-    """One request: answering before the body has fully arrived announces ``connection: close``."""
+    """One request: answering before a large (or chunked) body has fully arrived announces ``connection:
+    close``; a small rest is read past by the parser, as uvicorn does, and the connection kept."""
 
     async def send(self, message: ASGISendEvent) -> None:
         if not self.response_started and self.more_body and message["type"] == "http.response.start":
-            self.keep_alive = False
+            if not _small_body(self.scope["headers"]):
+                self.keep_alive = False
         await super().send(message)
 
 
@@ -198,8 +210,7 @@ class ContractHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._awaiting_headers = True
-        if self._header_timer is None:
-            self._arm_header_timer()
+        self._arm_header_timer()  # the deadline counts from the request's first byte
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
@@ -215,12 +226,16 @@ class ContractHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._awaiting_headers = True
         self._header_bytes = 0
+        if self.cycle is not None and self.cycle.response_complete:
+            self._arm_header_timer()  # the rest of an early-answered body came; bound the idle time again
 
     def on_response_complete(self) -> None:
         if self._lingering:  # no keep-alive, no pipelined request: the connection is ending
             self.server_state.total_requests += 1
             return
         super().on_response_complete()
+        if self.cycle is not None and self.cycle.more_body and not self.transport.is_closing():
+            self._arm_header_timer()  # a small body answered early: its rest must come in time too
 
     # closing
     def _close_after(self, cycle: RequestResponseCycle) -> None:
@@ -305,8 +320,12 @@ class ContractHttpProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self._lingering or self.transport.is_closing():
             return
-        if self.cycle is not None and not self.cycle.response_complete:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
             self._arm_header_timer()  # a pipelined request waits for the answer in progress; wait again
+            return
+        if cycle is not None and cycle.more_body:  # the rest of a body answered early never came
+            self.transport.close()
             return
         if self._header_bytes == 0:  # nothing of a request arrived: just close
             self.transport.close()

@@ -118,6 +118,20 @@ def _read_until_closed(sock: socket.socket, deadline: float, limit: int = 1 << 2
     return received, "timeout"
 
 
+def _read_one(sock: socket.socket, deadline: float) -> bytes:
+    """One answer with a Content-Length body, the connection left open."""
+    received = b""
+    for _ in range(1000):
+        head, sep, body = received.partition(b"\r\n\r\n")
+        if sep and len(body) >= int(_parse(received)[1].get("content-length", "0")):
+            return received
+        assert time.monotonic() < deadline, received
+        chunk = sock.recv(65536)
+        assert chunk, received
+        received += chunk
+    raise AssertionError(received)
+
+
 def _parse(raw: bytes) -> tuple[int, dict[str, str], bytes]:
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -252,6 +266,31 @@ def test_lingering_ends_when_the_client_goes_quiet(quick: Served) -> None:
     assert headers["connection"] == "close"
     assert ending == "eof", ending
     assert waited < quick.policy.linger_idle + 3, waited
+
+
+def test_an_early_answer_to_a_small_body_keeps_the_connection(quick: Served) -> None:
+    """No credentials, a 100-byte body sent after the answer: the parser reads past it, keep-alive holds."""
+    path = quick.contract.base_path + quick.contract.batch_write.path
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    with socket.create_connection((quick.host, quick.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        status, headers, _ = _parse(_read_one(sock, time.monotonic() + 10))
+        assert status == 401 and "connection" not in headers, headers
+        sock.sendall(b" " * 100 + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _parse(_read_one(sock, time.monotonic() + 10))[0] == 200
+
+
+def test_the_rest_of_a_small_body_that_never_comes_is_bounded(quick: Served) -> None:
+    path = quick.contract.base_path + quick.contract.batch_write.path
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    with socket.create_connection((quick.host, quick.port), timeout=10) as sock:
+        sock.sendall(head.encode() + b"[")
+        started = time.monotonic()
+        assert _parse(_read_one(sock, started + 10))[0] == 401
+        received, ending = _read_until_closed(sock, started + 10)
+        waited = time.monotonic() - started
+    assert (received, ending) == (b"", "eof")
+    assert waited < _HEADER_TIMEOUT + 3, waited
 
 
 # ---------------------------------------------------------------- malformed HTTP
