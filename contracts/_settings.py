@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, settings
+if TYPE_CHECKING:
+    from hypothesis import settings
+
+# Hypothesis is imported by the functions that need it: the CLI reads PROFILES for its help text, and
+# `orders-contract --help` must not pay for Hypothesis.
 
 __all__ = [
     "PROFILE_ENV",
@@ -42,18 +47,27 @@ PROFILES: dict[str, Profile] = {
     "deep": Profile("deep", max_examples=200, schemathesis_examples=50, deadline_s=3600, rule_budget_s=300),
 }
 
-_SUPPRESSED = list(HealthCheck)
+_REGISTERED: list[bool] = []
+
+
+def _suppressed() -> list[Any]:
+    from hypothesis import HealthCheck
+
+    return list(HealthCheck)
 
 
 def register_profiles() -> None:
     """Register every profile with Hypothesis under ``orders-contract-<name>`` (idempotent)."""
+    from hypothesis import settings
+
+    _REGISTERED.append(True)
     for profile in PROFILES.values():
         settings.register_profile(
             f"orders-contract-{profile.name}",
             max_examples=profile.max_examples,
             deadline=None,
             database=None,
-            suppress_health_check=_SUPPRESSED,
+            suppress_health_check=_suppressed(),
             print_blob=False,
         )
 
@@ -76,15 +90,16 @@ def examples_for_profile(*, ci: int, dev: int, deep: int) -> int:
 
 def hypothesis_settings(max_examples: int, *, derandomize: bool = False) -> settings:
     """Settings for one property run inside a rule: no deadline, no example database, no health checks."""
+    from hypothesis import settings
+
+    if not _REGISTERED:
+        register_profiles()
     return settings(
         max_examples=max(1, max_examples),
         deadline=None,
         database=None,
-        suppress_health_check=_SUPPRESSED,
+        suppress_health_check=_suppressed(),
         derandomize=derandomize,
         print_blob=False,
         report_multiple_bugs=False,
     )
-
-
-register_profiles()

@@ -10,6 +10,7 @@ its options: nothing else is imported or collected.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
 
 _SESSION_KEY = pytest.StashKey["SuiteSession | None"]()
+_ENV = {
+    "--orders-contract-username": "ORDERS_CONTRACT_USERNAME",
+    "--orders-contract-password": "ORDERS_CONTRACT_PASSWORD",
+    "--orders-contract-token": "ORDERS_CONTRACT_TOKEN",
+}
 _LEGACY = {
     "--orders-contract-integration-id": "orders_contract_owned",
     "--orders-contract-foreign-integration-id": "orders_contract_foreign",
@@ -48,6 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for old, new in _LEGACY.items():  # the old option names, hidden
         group.addoption(old, action="append", default=[], dest=new, help=argparse.SUPPRESS)
     group.addoption("--orders-contract-rules", help="Comma-separated rule ids (default: all).")
+    group.addoption("--orders-contract-exclude", help="Comma-separated rule ids to leave out.")
     group.addoption("--orders-contract-profile", help="Hypothesis profile: ci, dev or deep.")
     group.addoption("--orders-contract-seed", type=int, help="Seed for a reproducible run.")
     group.addoption(
@@ -66,12 +73,17 @@ def _session(config: pytest.Config) -> SuiteSession:
     existing = config.stash[_SESSION_KEY]
     if existing is not None:
         return existing
-    opt = config.getoption
+
+    def opt(name: str) -> Any:  # credentials may come from the CLI's environment variables
+        value = config.getoption(name)
+        env = _ENV.get(name)
+        return os.environ.get(env) if value is None and env is not None else value
+
     token = opt("--orders-contract-token")
     if token is None and not (opt("--orders-contract-username") and opt("--orders-contract-password")):
         raise pytest.UsageError(
             "--orders-contract-url also needs --orders-contract-username and --orders-contract-password "
-            "(HTTP Basic) or --orders-contract-token"
+            "(HTTP Basic) or --orders-contract-token (or ORDERS_CONTRACT_USERNAME / _PASSWORD / _TOKEN)"
         )
     headers = []
     for raw in opt("--orders-contract-header"):
@@ -80,6 +92,7 @@ def _session(config: pytest.Config) -> SuiteSession:
             raise pytest.UsageError(f"--orders-contract-header takes 'Name: value', got {raw!r}")
         headers.append((name.strip(), value.strip()))
     rules = opt("--orders-contract-rules")
+    exclude = opt("--orders-contract-exclude")
     run_config = RunConfig(
         base_url=str(opt("--orders-contract-url")),
         username=str(token if token is not None else opt("--orders-contract-username")),
@@ -88,6 +101,7 @@ def _session(config: pytest.Config) -> SuiteSession:
         foreign=tuple(opt("--orders-contract-foreign")),
         headers=tuple(headers),
         rules=tuple(rules.split(",")) if rules else (),
+        exclude=tuple(exclude.split(",")) if exclude else (),
         seed=opt("--orders-contract-seed"),
         spec_path=opt("--orders-contract-spec"),
         profile=opt("--orders-contract-profile"),
@@ -119,7 +133,7 @@ class RuleItem(pytest.Item):
         try:
             result = session.run(self.rule)
         except TargetUnreachable as exc:
-            raise ContractFailure(f"target unreachable: {exc}") from None
+            raise ContractFailure(f"preflight: {exc}") from None
         if result.status == "skipped":
             pytest.skip(result.message)
         if result.status == "not_applicable":

@@ -1,26 +1,155 @@
-"""`orders-contract` console script: each area registers its own subcommands here."""
+"""`orders-contract` console script: each area registers its own subcommands.
+
+A command's module is imported only when that command runs or shows its help: `orders-contract --help`
+lists the commands from the short table below (a test keeps it equal to the commands' own help), so
+start-up does not pay for openapi-core, Hypothesis and Schemathesis unless the command uses them."""
 
 from __future__ import annotations
 
-import typer
+import importlib
+import signal
+import sys
+from typing import Any
 
-from codegen.cli import register as register_codegen
-from contracts.clients import serve_with_checks
-from contracts.clients.cli import register_clients
-from contracts.runner.cli import register as register_runner
-from contracts.server.cli import register as register_server
+import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
+
+__all__ = ["COMMANDS", "app", "main"]
+
+# command -> (module that registers it, its short help as `orders-contract --help` shows it)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": (
+        "codegen.cli",
+        "Generate models + client packages from OpenAPI specs (spec/*.yaml → generated/<package>/).",
+    ),
+    "lint": (
+        "codegen.cli",
+        "Print validation errors, normaliser rewrites and examples that fail their own schema.",
+    ),
+    "serve": (
+        "contracts.server.cli",
+        "Run the reference server of a spec's API on SQLite (default: the packaged default spec).",
+    ),
+    "proxy": (
+        "contracts.clients.cli",
+        "Forward a client's traffic unchanged to UPSTREAM, checking requests and the upstream's answers.",
+    ),
+    "run": (
+        "contracts.runner.cli",
+        "Check, rule by rule, that the server at --base-url keeps the contract of its spec.",
+    ),
+    "conformance": (
+        "contracts.runner.cli",
+        "Start the embedded reference server for the spec (free 127.0.0.1 port, fresh SQLite), run the "
+        "suite against it, stop it.",
+    ),
+    "list-rules": (
+        "contracts.runner.cli",
+        "List the contract rules in run order: id, what each checks, where the promise comes from.",
+    ),
+    "clients": ("contracts.clients.cli", "Check that API clients send what the spec expects."),
+}
+
+
+def _serve_with_checks(*args: Any, **kwargs: Any) -> None:
+    from contracts.clients import serve_with_checks
+
+    serve_with_checks(*args, **kwargs)
+
+
+def _register(module_name: str, target: typer.Typer) -> Any:
+    module = importlib.import_module(module_name)
+    if module_name == "contracts.server.cli":
+        module.register(target, check_clients=_serve_with_checks)
+    elif module_name == "contracts.clients.cli":
+        module.register_clients(target)
+    else:
+        module.register(target)
+    return module
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """No ``<bool>`` after a flag that takes no value (typer shows one for every bool option)."""
+    return None if self.is_flag else _SHOW_TYPE(self, ctx)
+
+
+_SHOW_TYPE = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands come from their area's module on first use; the help listing of the
+    root is built from ``COMMANDS`` without importing any of them."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, summary = COMMANDS[cmd_name]
+        if self._listing:
+            return TyperCommand(name=cmd_name, help=summary)
+        if cmd_name not in self.commands:
+            area = typer.Typer()
+            module = _register(module_name, area)
+            group = typer.main.get_group(area)
+            for name, command in group.commands.items():
+                command.__dict__["_area_module"] = module
+                self.commands[name] = command
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        hook = getattr(getattr(command, "_area_module", None), "config_defaults", None)
+        if hook is not None and name is not None and command is not None and "--help" not in rest:
+            ctx.default_map = {**(ctx.default_map or {}), name: hook(name, command.params)}
+        return name, command, rest
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"orders-contract {version('orders-contract')}")
+        except PackageNotFoundError:
+            typer.echo("orders-contract (not installed: version unknown)")
+        raise typer.Exit(0)
+
 
 app = typer.Typer(
     name="orders-contract",
     help="Spec-first models, client, reference server and conformance suite for batch-order APIs.",
     no_args_is_help=True,
     add_completion=False,
+    cls=LazyGroup,
 )
-register_codegen(app)
-register_server(app, check_clients=serve_with_checks)
-register_clients(app)
-register_runner(app)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Spec-first models, client, reference server and conformance suite for batch-order APIs."""
 
 
 def main() -> None:
-    app()
+    # SIGTERM before a command installs its own handling ends the process like Ctrl-C (exit 130)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

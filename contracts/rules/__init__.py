@@ -20,7 +20,7 @@ from . import (
 )
 from ._base import REGISTRY, Rule, RuleContext, RuleFailed, RuleNotApplicable, RuleSkipped, registered_rules
 from ._curl import render_curl, render_reproduction
-from ._http import Api, Exchange, Reply, TargetError, Unreachable
+from ._http import Api, Exchange, Interrupted, NoAnswer, Reply, TargetError, Unreachable
 from ._support import cleanup
 from ._validate import ResponseValidator
 
@@ -32,6 +32,8 @@ __all__ = [
     "RULES",
     "Api",
     "Exchange",
+    "Interrupted",
+    "NoAnswer",
     "Reply",
     "ResponseValidator",
     "Rule",

@@ -109,6 +109,8 @@ class RuleContext:
     rule_budget: float = 30.0
     shrink_budget: float = 4.0
     created: set[Any] = field(default_factory=set)
+    undeleted: dict[Any, str] = field(default_factory=dict)  # id -> why cleanup could not delete it
+    delete_broken: str = ""  # set when a DELETE got no answer: later cleanups leave it to the final one
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -86,7 +86,11 @@ def render_reproduction(exchanges: Sequence[Exchange], note: str = "", limit: in
         lines.append(f"# ({len(collapsed) - len(shown)} earlier requests left out)")
     for ex, times in shown:
         lines.append(render_curl(ex))
-        got = "no answer" if ex.status is None else f"HTTP {ex.status} {_snippet(ex.response_text)}"
+        got = (
+            f"no answer ({ex.error or 'nothing came back'})"
+            if ex.status is None
+            else f"HTTP {ex.status} {_snippet(ex.response_text)}"
+        )
         lines.append(f"#   -> {got}" + (f"  (same answer {times} times while polling)" if times > 1 else ""))
     return "\n".join(lines)
 

@@ -7,14 +7,14 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
 
 from ..contract import AuthRules
 
-__all__ = ["NO_JSON", "Api", "Exchange", "Reply", "TargetError", "Unreachable"]
+__all__ = ["NO_JSON", "Api", "Exchange", "Interrupted", "NoAnswer", "Reply", "TargetError", "Unreachable"]
 
 NO_JSON: Any = object()
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -24,8 +24,16 @@ class TargetError(Exception):
     """The target did not answer usefully: connection refused, timeout, or the run deadline passed."""
 
 
-class Unreachable(TargetError):
+class NoAnswer(TargetError):
+    """A request got no HTTP answer: timeout, refused or dropped connection (the target may be gone)."""
+
+
+class Unreachable(NoAnswer):
     """Nothing accepts connections at the target URL."""
+
+
+class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error of the target
+    """The run was asked to stop (SIGINT / SIGTERM); raised before any further request is sent."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Exchange:
     headers: tuple[tuple[str, str], ...] = ()
     status: int | None = None
     response_text: str = ""
+    error: str = ""  # why nothing came back (status None): timeout, disconnect, refused
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,12 @@ class Api:
         transport: httpx.BaseTransport | None = None,
         scheme: AuthRules | None = None,
         headers: Mapping[str, str] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.stop = stop  # set: every further request raises Interrupted
+        self.no_answer_streak = 0  # requests in a row that got no HTTP answer (reset by any answer)
+        self.last_no_answer = ""
         self.credentials = (username, password)
         self.scheme = scheme
         self.default_headers = dict(headers or {})
@@ -132,6 +145,8 @@ class Api:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> Reply:
+        if self.stop is not None and self.stop.is_set():
+            raise Interrupted("the run was interrupted")
         remaining = self.remaining()
         if remaining <= 0:
             raise TargetError("run deadline reached before the request could be sent")
@@ -156,14 +171,25 @@ class Api:
         try:
             response = self._send(method, url, body, sent_headers, creds, limit)
         except httpx.TimeoutException:
-            self._record(exchange)
-            raise TargetError(f"{method} {_short(url)} got no answer within {limit:.1f}s") from None
+            raise self._no_answer(
+                NoAnswer,
+                exchange,
+                f"{method} {_short(url)} got no answer within {limit:.1f}s",
+                f"no answer within {limit:.1f}s",
+            ) from None
         except httpx.ConnectError as exc:
-            self._record(exchange)
-            raise Unreachable(f"cannot connect to {self.base_url}: {exc}") from None
+            raise self._no_answer(
+                Unreachable, exchange, f"cannot connect to {self.base_url}: {exc}", "connection refused"
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            reason = "server disconnected on this request"
+            raise self._no_answer(
+                NoAnswer, exchange, f"{method} {_short(url)}: {reason} ({type(exc).__name__}: {exc})", reason
+            ) from None
         except httpx.HTTPError as exc:
             self._record(exchange)
             raise TargetError(f"{method} {_short(url)} failed: {type(exc).__name__}: {exc}") from None
+        self.no_answer_streak = 0
         text = response.content.decode("utf-8", errors="replace")
         try:
             data = json.loads(text) if text.strip() else NO_JSON
@@ -172,6 +198,14 @@ class Api:
         done = Exchange(method, url, body, creds, exchange.headers, response.status_code, text[:2000])
         self._record(done)
         return Reply(response.status_code, response.headers, text, data, done, response)
+
+    def _no_answer(self, kind: type[NoAnswer], exchange: Exchange, message: str, reason: str) -> NoAnswer:
+        """Record a request that got no HTTP answer (the exchange says why) and build its exception."""
+        self._record(replace(exchange, error=reason))
+        with self._lock:
+            self.no_answer_streak += 1
+            self.last_no_answer = message
+        return kind(message)
 
     def _send(
         self,

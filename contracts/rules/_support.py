@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from ..contract import MISSING, pointer_get
 from ..strategies import ExpectedError, InvalidBatch, id_member, mark_member, set_pointer
 from ._base import RuleContext
-from ._http import Reply, TargetError
+from ._http import Api, Reply, TargetError
 from ._running import StopRun, poll, property_run
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "read_back",
     "rekey",
     "rekey_many",
+    "remember_stored",
     "set_mark",
     "stored",
     "wait_operation",
@@ -141,6 +142,11 @@ def accepted(ctx: RuleContext, reply: Reply) -> bool:
     return 200 <= reply.status < 300 and str(reply.status) in ctx.contract.batch_write.node.get(
         "responses", {}
     )
+
+
+def remember_stored(ctx: RuleContext, items: Sequence[Any]) -> None:
+    """Remember for cleanup stored items a rule found (by the resource's id member)."""
+    _remember(ctx, [_id_value(pointer_get(o, ctx.contract.resource.id, None)) for o in items])
 
 
 def _remember(ctx: RuleContext, ids: Sequence[Any]) -> None:
@@ -309,7 +315,9 @@ def find_by_key(ctx: RuleContext, item: Order) -> tuple[Reply, list[Any]]:
     key = dict(zip(ctx.contract.key.members, ctx.contract.key.key_of(item), strict=True))
     params = {p: str(key[m]) for p, m in listing.filters.items() if m in members and key[m] is not None}
     reply, found = list_items(ctx, params)
-    return reply, [o for o in found if isinstance(o, dict) and _same_key(ctx, o, item)]
+    matches = [o for o in found if isinstance(o, dict) and _same_key(ctx, o, item)]
+    remember_stored(ctx, matches)  # keys are this run's: whatever holds them is cleaned up
+    return reply, matches
 
 
 def error_objects(ctx: RuleContext, reply: Reply) -> list[dict[str, Any]]:
@@ -391,27 +399,58 @@ def after_processing(ctx: RuleContext, template: Order) -> None:
         read_back(ctx, ids[0])
 
 
-def cleanup(ctx: RuleContext, budget: float = 10.0) -> int:
-    """Delete every item this run created, when the contract binds a delete operation (bounded in time);
-    how many were deleted."""
+def cleanup(ctx: RuleContext, budget: float = 10.0, *, api: Api | None = None, final: bool = False) -> int:
+    """Delete the items this run created, when the contract binds a delete operation (bounded in time);
+    how many were deleted.
+
+    What cannot be deleted goes to ``ctx.undeleted`` with the reason. After a DELETE got no answer (or
+    while the target is not answering) later cleanups only collect; the ``final`` one (at the end of the
+    run, through ``api`` if given) tries everything left once more."""
+    api = api or ctx.api
     with ctx._lock:
-        ids = sorted(ctx.created, key=str)
+        ids = list(ctx.created)
         ctx.created.clear()
+        if final:
+            ids += [i for i in ctx.undeleted if i not in ids]
+            ctx.undeleted.clear()
+    ids.sort(key=str)
     if not ctx.contract.has("delete"):
+        _left(ctx, ids, "x-contract binds no delete operation")
+        return 0
+    stopping = api.stop is not None and api.stop.is_set()
+    if not final and (ctx.delete_broken or api.no_answer_streak or stopping):
+        _left(ctx, ids, ctx.delete_broken or ("interrupted" if stopping else "the target was not answering"))
         return 0
     operation = ctx.contract.operation("delete")
-    end = time.monotonic() + min(budget, max(0.0, ctx.api.remaining()))
-    done = 0
-    for pk in ids:
-        if time.monotonic() > end:
-            break
-        try:
+    end = time.monotonic() + min(budget, max(0.0, api.remaining()))
+    done, n = 0, 0
+    try:
+        for n, pk in enumerate(ids):  # noqa: B007 - n names what is left when the loop is left early
+            if time.monotonic() > end:
+                _left(ctx, ids[n:], "cleanup ran out of time")
+                break
             path = operation.url_path(**dict.fromkeys(operation.path_parameters, pk))
-            reply = ctx.api.request(operation.method, path, timeout=2.0)
-        except TargetError:
-            break
-        done += reply.status in (200, 202, 204)
+            limit = min(2.0, api.timeout, end - time.monotonic())
+            try:
+                reply = api.request(operation.method, path, timeout=limit)
+            except TargetError as exc:
+                ctx.delete_broken = f"{operation.method} got no answer: {exc}"
+                _left(ctx, ids[n:], ctx.delete_broken)
+                break
+            if reply.status in (200, 202, 204):
+                done += 1
+            elif reply.status not in (404, 410):  # already gone is fine
+                _left(ctx, [pk], f"{operation.method} answered {reply.describe(80)}")
+    except BaseException:  # interrupted: what was not tried yet is left for the final cleanup
+        _left(ctx, ids[n:], "interrupted")
+        raise
     return done
+
+
+def _left(ctx: RuleContext, ids: Sequence[Any], reason: str) -> None:
+    with ctx._lock:
+        for pk in ids:
+            ctx.undeleted.setdefault(pk, reason)
 
 
 def dumps(value: Any) -> str:

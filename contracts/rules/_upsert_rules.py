@@ -22,6 +22,7 @@ from ._support import (
     set_mark,
     stored,
 )
+from ._unowned import unowned_value
 
 __all__: list[str] = []
 
@@ -186,16 +187,20 @@ def _ownership_applies(contract: Contract) -> str | None:
 def ownership(ctx: RuleContext) -> None:
     rules = ctx.contract.ownership
     assert rules is not None
-    if not ctx.foreign:
-        raise ctx.skip(f"needs a value of {rules.member} the caller does not own (--foreign)")
-    foreign = ctx.foreign[0]
+    if ctx.foreign:
+        foreign, origin = ctx.foreign[0], "owned by another account (--foreign)"
+    else:
+        foreign = unowned_value(ctx.spec.member_schema(rules.member), ctx.owned, ctx.seed)
+        origin = "no account can own, derived from its schema; --foreign VALUE checks one another owns"
+        if foreign is None:
+            raise ctx.skip(f"its schema leaves no value of {rules.member} to derive: give --foreign VALUE")
 
     def check(pair: tuple[Order, Order]) -> None:
         own, theirs = rekey(ctx, list(pair))
         set_pointer(theirs, rules.member, foreign)
         reply = post_batch(ctx, [own, theirs])
         expected = expected_error(ctx.contract, rules.error, index=1, value=foreign)
-        expect_error(ctx, reply, expected, what=f"an item for foreign {rules.member} {foreign!r}")
+        expect_error(ctx, reply, expected, what=f"an item with {rules.member} {foreign!r} ({origin})")
         after_processing(ctx, own)
         _, found = find_by_key(ctx, own)
         if found:

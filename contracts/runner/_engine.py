@@ -6,6 +6,7 @@ import secrets
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,16 +15,19 @@ from ..rules import (
     RULES,
     Api,
     Exchange,
+    Interrupted,
     Rule,
     RuleContext,
     RuleFailed,
     RuleNotApplicable,
     RuleSkipped,
     TargetError,
-    Unreachable,
     cleanup,
+    render_reproduction,
 )
 from ..strategies import ContractError, load_spec
+from ._interrupt import StopSignal
+from ._preflight import PreflightFailed, preflight
 
 __all__ = [
     "STATUSES",
@@ -41,8 +45,7 @@ class UsageError(ValueError):
     """Bad options (unknown rule, unreadable spec, ...): the CLI prints it and exits 2."""
 
 
-class TargetUnreachable(RuntimeError):
-    """Nothing answers at the base URL: the CLI prints it and exits 2."""
+TargetUnreachable = PreflightFailed  # the target failed preflight: the CLI prints the line, exits 2
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class RunConfig:
     profile: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     operation_timeout_s: float | None = None  # cap on the contract's complete_within_seconds
+    exclude: tuple[str, ...] = ()  # rule ids left out
+    max_failures: int | None = None  # stop after this many failed rules
 
     @classmethod
     def against(cls, server: Any, **options: Any) -> RunConfig:
@@ -124,10 +129,17 @@ class RunReport:
     seed: int
     results: list[RuleResult] = field(default_factory=list)
     duration_s: float = 0.0
+    stopped: str = ""  # why the run ended before its last rule (target silent, --max-failures)
+    not_run: list[str] = field(default_factory=list)  # rules left out by that stop or an interrupt
+    interrupted: bool = False  # SIGINT / SIGTERM: the rule running then is not reported
+    deleted: int = 0  # items this run created and deleted again
+    left_behind: dict[str, str] = field(default_factory=dict)  # id -> why cleanup could not delete it
 
     @property
     def exit_code(self) -> int:  # not applicable and skipped rules do not fail a run
-        return 1 if any(r.status == "failed" for r in self.results) else 0
+        if self.interrupted:
+            return 130
+        return 1 if self.stopped or any(r.status == "failed" for r in self.results) else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,17 +147,32 @@ class RunReport:
             "seed": self.seed,
             "duration_s": round(self.duration_s, 3),
             "rules": [r.to_json() for r in self.results],
+            "stopped": self.stopped,
+            "not_run": self.not_run,
+            "interrupted": self.interrupted,
+            "cleanup": {
+                "deleted": self.deleted,
+                "left_behind": [{"id": k, "reason": v} for k, v in self.left_behind.items()],
+            },
         }
 
 
-def select_rules(ids: Sequence[str]) -> list[Rule]:
-    """The rules named (in suite order), all of them when ``ids`` is empty; unknown ids are a UsageError."""
-    wanted = [i.strip() for raw in ids for i in raw.split(",") if i.strip()]
+def select_rules(ids: Sequence[str], exclude: Sequence[str] = ()) -> list[Rule]:
+    """The rules named (in suite order; all when ``ids`` is empty) minus those in ``exclude``; an unknown
+    id is a UsageError."""
+    wanted, unwanted = _ids(ids), _ids(exclude)
     known = {r.id for r in RULES}
-    unknown = [i for i in wanted if i not in known]
+    unknown = [i for i in [*wanted, *unwanted] if i not in known]
     if unknown:
-        raise UsageError(f"unknown rule id(s) {', '.join(unknown)}; known: {', '.join(r.id for r in RULES)}")
-    return [r for r in RULES if not wanted or r.id in wanted]
+        raise UsageError(f"unknown rule id(s) {', '.join(unknown)}; see `orders-contract list-rules`")
+    chosen = [r for r in RULES if (not wanted or r.id in wanted) and r.id not in unwanted]
+    if not chosen:
+        raise UsageError("--rules and --exclude leave no rule to run")
+    return chosen
+
+
+def _ids(raw: Sequence[str]) -> list[str]:
+    return [i.strip() for item in raw for i in item.split(",") if i.strip()]
 
 
 STATUSES = ("passed", "failed", "skipped", "not_applicable")
@@ -161,6 +188,7 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
     if ctx.api.remaining() <= 0:
         result.status, result.message = "failed", "not run: the run deadline passed before this rule started"
         return result
+    mark = ctx.api.mark()
     try:
         rule.func(ctx)
     except RuleFailed as failure:
@@ -182,15 +210,31 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
     finally:
         cleanup(ctx, budget=min(30.0, max(0.5, ctx.api.remaining())))
         result.duration_s = time.monotonic() - started
+    if result.status == "failed" and not result.reproduction:
+        _reproduce(result, ctx, mark)
     return result
+
+
+def _reproduce(result: RuleResult, ctx: RuleContext, mark: int) -> None:
+    """A reproduction for a failure that carries none: the last requests of the rule (a transport failure
+    shows the request that got no answer), else how to re-run the rule alone."""
+    recent = ctx.api.since(mark)[-3:]
+    if recent:
+        result.exchanges = recent
+        result.reproduction = render_reproduction(recent, result.message)
+    else:
+        result.reproduction = (
+            f"# {result.message}\n# no request shows it; re-run the rule alone: --rules {result.id} "
+            f"--seed {ctx.seed}"
+        )
 
 
 class SuiteSession:
     """A prepared run: spec loaded, target checked, one ``RuleContext`` shared by the rules run through it."""
 
-    def __init__(self, config: RunConfig, *, transport: Any = None) -> None:
+    def __init__(self, config: RunConfig, *, transport: Any = None, stop: Any = None) -> None:
         self.config = config
-        self.rules = select_rules(config.rules)
+        self.rules = select_rules(config.rules, config.exclude)
         try:
             spec = load_spec(config.spec_path)
             spec.order_schema  # noqa: B018 - fail early on a spec the strategies cannot use
@@ -209,6 +253,7 @@ class SuiteSession:
             raise UsageError(str(exc)) from None
         self.seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.started = time.monotonic()
+        self.transport = transport
         self.api = Api(
             config.base_url,
             config.username,
@@ -218,6 +263,7 @@ class SuiteSession:
             transport=transport,
             scheme=contract.auth,
             headers=dict(config.headers),
+            stop=stop,
         )
         self.ctx = RuleContext(
             api=self.api,
@@ -235,20 +281,53 @@ class SuiteSession:
             shrink_budget=config.shrink_budget_s,
         )
         self._checked = False
+        self._failed: PreflightFailed | None = None
 
     def preflight(self) -> None:
-        """Raise ``TargetUnreachable`` when nothing listens at the base URL (once per session)."""
+        """Raise ``PreflightFailed`` (one line: cause and fix) when the target cannot be checked as
+        configured: nothing listening, wrong base URL, credentials refused, not JSON (once per session)."""
+        if self._failed is not None:
+            raise PreflightFailed(str(self._failed))
         if not self._checked:
             self._checked = True
             try:
-                _preflight(self.ctx)
-            except TargetUnreachable:
+                preflight(self.api, self.ctx.contract)
+            except PreflightFailed as exc:
+                self._failed = exc
                 self.api.close()
                 raise
 
     def run(self, rule: Rule) -> RuleResult:
         self.preflight()
         return _run_one(rule, self.ctx)
+
+    def final_cleanup(self, budget: float) -> tuple[int, dict[str, str]]:
+        """Delete what is left (through a fresh client: the run's may have been interrupted mid-request);
+        bounded by ``budget`` seconds. Returns (deleted, {id: why it is left behind})."""
+        config, ctx = self.config, self.ctx
+        pending = bool(ctx.created or ctx.undeleted)
+        deleted = 0
+        if pending:
+            api = Api(
+                config.base_url,
+                config.username,
+                config.password,
+                timeout=min(2.0, config.request_timeout_s),
+                deadline=time.monotonic() + budget,
+                transport=self.transport,
+                scheme=ctx.contract.auth,
+                headers=dict(config.headers),
+            )
+            try:
+                deleted = cleanup(ctx, budget, api=api, final=True)
+            except Interrupted:
+                with ctx._lock:
+                    for pk in ctx.created:
+                        ctx.undeleted.setdefault(pk, "interrupted again during cleanup")
+                    ctx.created.clear()
+            finally:
+                api.close()
+        return deleted, {str(k): v for k, v in ctx.undeleted.items()}
 
     def close(self) -> None:
         self.api.close()
@@ -259,37 +338,72 @@ def run_suite(
     *,
     progress: Callable[[Rule, RuleResult | None], None] | None = None,
     transport: Any = None,
+    stop: StopSignal | None = None,
 ) -> RunReport:
-    """Run the selected rules in suite order; ``progress`` is called before (None) and after each rule."""
-    session = SuiteSession(config, transport=transport)
-    report = RunReport(target=config.base_url, seed=session.seed)
+    """Run the selected rules in suite order; ``progress`` is called before (None) and after each rule.
+
+    The run stops early when the target stops answering (two requests in a row without an answer),
+    after ``config.max_failures`` failed rules, or when ``stop`` is set (a signal): the report then says
+    so, and what the run created is deleted (bounded) in every case."""
+    stop = stop or StopSignal()
+    report = RunReport(target=config.base_url, seed=config.seed or 0)
+    started = time.monotonic()
+    session: SuiteSession | None = None
     try:
-        session.preflight()
-        for rule in session.rules:
-            if progress is not None:
-                progress(rule, None)
-            result = session.run(rule)
-            report.results.append(result)
-            if progress is not None:
-                progress(rule, result)
+        with stop.armed():
+            session = SuiteSession(config, transport=transport, stop=stop.event)
+            report.seed = session.seed
+            session.preflight()
+            _run_rules(session, report, progress, stop)
+    except Interrupted:
+        report.interrupted = True
     finally:
-        session.close()
-        report.duration_s = time.monotonic() - session.started
+        if session is not None:
+            report.interrupted = report.interrupted or stop.is_set()
+            if report.interrupted:
+                done = {r.id for r in report.results}
+                report.not_run = [r.id for r in session.rules if r.id not in done]
+            try:
+                with stop.armed() if report.interrupted else nullcontext():
+                    report.deleted, report.left_behind = session.final_cleanup(
+                        3.0 if report.interrupted else 15.0
+                    )
+            except Interrupted:
+                pass
+            session.close()
+        report.duration_s = time.monotonic() - started
     return report
 
 
-def _preflight(ctx: RuleContext) -> None:
-    """Refuse to run when nothing listens at the base URL: one request to a bound read operation (the
-    list, else the batch operation's path with no body); a slow or odd answer is left to the rules."""
-    contract, api = ctx.contract, ctx.api
-    operation = contract.operation("list") if contract.has("list") else contract.batch_write
-    method = operation.method if operation.role == "list" else "OPTIONS"
-    try:
-        api.request(method, operation.url_path(), timeout=min(api.timeout, 5.0))
-    except Unreachable as exc:
-        raise TargetUnreachable(str(exc)) from None
-    except TargetError:
-        return
+def _run_rules(
+    session: SuiteSession,
+    report: RunReport,
+    progress: Callable[[Rule, RuleResult | None], None] | None,
+    stop: StopSignal,
+) -> None:
+    failures, api, limit = 0, session.api, session.config.max_failures
+    for n, rule in enumerate(session.rules, 1):
+        if stop.is_set():
+            raise Interrupted(stop.name)
+        if progress is not None:
+            progress(rule, None)
+        result = session.run(rule)
+        if stop.is_set():  # the rule may have swallowed the interrupt: its verdict does not count
+            raise Interrupted(stop.name)
+        report.results.append(result)
+        if progress is not None:
+            progress(rule, result)
+        failures += result.status == "failed"
+        if api.no_answer_streak >= 2:
+            report.stopped = (
+                f"target stopped answering after {n} of {len(session.rules)} rules "
+                f"({api.no_answer_streak} requests in a row without an answer; last: {api.last_no_answer})"
+            )
+        elif limit is not None and failures >= limit:
+            report.stopped = f"stopped after {failures} failed rule(s) (--max-failures {limit})"
+        if report.stopped:
+            report.not_run = [r.id for r in session.rules[n:]]
+            return
 
 
 def _typed(spec: Any, values: Sequence[Any]) -> tuple[Any, ...]:

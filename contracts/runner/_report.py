@@ -12,39 +12,67 @@ from rich.table import Table
 
 from ._engine import STATUSES, RunReport
 
-__all__ = ["print_report", "write_json", "write_junit"]
+__all__ = ["print_report", "summary_line", "write_json", "write_junit"]
 
 _STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not_applicable": "dim"}
 _LABEL = {"not_applicable": "n/a"}
 
 
 def print_report(report: RunReport, console: Console) -> None:
+    """The one table of a run (fits 80 columns), the reproductions of failures, why the run stopped early,
+    what cleanup left behind, and one summary line."""
     table = Table(
-        title=escape(f"Contract suite against {report.target} (seed {report.seed})"), title_justify="left"
+        title=escape(f"Contract suite against {report.target} (seed {report.seed})"),
+        title_justify="left",
+        width=min(console.width, 100),
     )
     table.add_column("rule", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("first failure / reason", overflow="fold")
+    table.add_column("first failure / reason", overflow="fold", ratio=1)
     for result in report.results:
         style = _STYLE.get(result.status, "")
         table.add_row(
             result.id,
             f"[{style}]{_LABEL.get(result.status, result.status)}[/]",
-            f"{result.duration_s:.2f}s",
+            f"{result.duration_s:.1f}s",
             escape(result.message),
         )
-    console.print(table)
+    if report.results:
+        console.print(table)
     for result in report.results:
         if result.status == "failed" and result.reproduction:
-            console.rule(f"[bold red]{result.id}[/] — reproduction")
+            console.rule(f"[bold red]{escape(result.id)}[/] — reproduction", align="left")
             console.print(result.reproduction, markup=False, highlight=False, soft_wrap=True)
+    for line in _epilogue(report):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(summary_line(report), markup=False, highlight=False)
+
+
+def _epilogue(report: RunReport) -> list[str]:
+    lines = []
+    if report.stopped:
+        lines.append(f"stopped: {report.stopped}")
+    if report.not_run:
+        lines.append(f"not run ({len(report.not_run)}): {', '.join(report.not_run)}")
+    if report.left_behind:
+        reasons = sorted(set(report.left_behind.values()))
+        ids = list(report.left_behind)
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        lines.append(
+            f"cleanup: could not delete {len(ids)} item(s) this run created: {shown} ({'; '.join(reasons)})"
+        )
+    return lines
+
+
+def summary_line(report: RunReport) -> str:
+    """One line under 80 columns: counts, time, seed; "interrupted" when a signal ended the run."""
     counts = {s: sum(r.status == s for r in report.results) for s in STATUSES}
-    console.print(
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped, "
-        f"{counts['not_applicable']} not applicable "
-        f"in {report.duration_s:.1f}s (seed {report.seed}; re-run with --seed {report.seed})"
-    )
+    parts = [f"{counts['passed']} passed", f"{counts['failed']} failed"]
+    parts += [f"{counts['skipped']} skipped"] if counts["skipped"] else []
+    parts += [f"{counts['not_applicable']} not applicable"] if counts["not_applicable"] else []
+    line = f"{', '.join(parts)} in {report.duration_s:.1f}s (--seed {report.seed})"
+    return f"interrupted: {line}" if report.interrupted else line
 
 
 def _write(path: str | Path, text: str) -> None:

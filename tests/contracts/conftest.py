@@ -20,10 +20,14 @@ def spec() -> SpecDocument:
 
 
 class _TinyServer:
-    """A raw-socket HTTP server on 127.0.0.1 that misbehaves: ``hang``, answer ``garbage`` or ``trickle``."""
+    """A raw-socket HTTP server on 127.0.0.1 that misbehaves: ``hang``, answer ``garbage`` or ``trickle``;
+    ``answered`` requests first get a JSON ``[]`` (enough to pass preflight) before the misbehaviour."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, answered: int = 0) -> None:
         self.mode = mode
+        self.answered = answered
+        self.requests = 0
+        self.lock = threading.Lock()
         self.stop = threading.Event()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -45,6 +49,15 @@ class _TinyServer:
             conn.settimeout(2)
             try:
                 conn.recv(65536)
+                with self.lock:
+                    self.requests += 1
+                    fine = self.requests <= self.answered
+                if fine:
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                        b"Content-Length: 2\r\n\r\n[]"
+                    )
+                    return
                 if self.mode == "hang":
                     self.stop.wait(30)  # bounded: ends with the fixture
                     return
@@ -77,6 +90,20 @@ class _TinyServer:
 @pytest.fixture
 def hanging_server() -> Iterator[str]:
     with _TinyServer("hang") as server:
+        yield server.url
+
+
+@pytest.fixture
+def hangs_after_preflight() -> Iterator[str]:
+    """Answers the two preflight requests, then never answers again."""
+    with _TinyServer("hang", answered=2) as server:
+        yield server.url
+
+
+@pytest.fixture
+def garbage_after_preflight() -> Iterator[str]:
+    """Answers the two preflight requests with JSON, then HTML to everything."""
+    with _TinyServer("garbage", answered=2) as server:
         yield server.url
 
 

@@ -43,8 +43,7 @@ def test_plugin_runs_rules_as_tests(pytester: pytest.Pytester, reference: Any) -
         "--orders-contract-rules=batch.limit,upsert.key,ownership.enforced",
         "--orders-contract-profile=ci",
     )
-    result.assert_outcomes(passed=3, skipped=1)  # two rules + the ordinary test
-    result.stdout.fnmatch_lines(["*(--foreign)*"])
+    result.assert_outcomes(passed=4)  # three rules (ownership with a value no account owns) + the test
 
 
 def test_plugin_reports_a_failing_rule_with_its_reproduction(pytester: pytest.Pytester) -> None:

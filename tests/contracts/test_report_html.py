@@ -20,7 +20,7 @@ from orders_contract.cli import app
 
 RUNNER = CliRunner()
 MASK = "********"  # how the page masks a credential
-RULES = "batch.result_order,auth.required,batch.limit,ownership.enforced,error.shape,operation.completes"
+RULES = "batch.result_order,auth.required,batch.limit,key.scope,error.shape,operation.completes"
 FAULTS = {"results_reversed", "no_auth"}
 
 
@@ -68,7 +68,7 @@ def test_the_run_fails_on_the_faults_and_writes_both_reports(failing_run: Failin
     assert failing_run.exit_code == 1, failing_run.output
     statuses = _statuses(failing_run)
     assert statuses["batch.result_order"] == "failed" and statuses["auth.required"] == "failed"
-    assert statuses["batch.limit"] == "passed" and statuses["ownership.enforced"] == "skipped"
+    assert statuses["batch.limit"] == "passed" and statuses["key.scope"] == "skipped"  # one --owned value
     assert statuses["operation.completes"] == "not_applicable"  # the spec processes batches synchronously
 
 
