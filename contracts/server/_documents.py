@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "encode_body",
     "item_json",
     "get_at",
+    "getter",
     "key_text",
     "key_values",
     "now_iso",
@@ -73,11 +75,67 @@ def get_at(document: Any, tokens: tuple[str, ...]) -> Any:
     return node
 
 
+Getter = Callable[[Any], Any]
+
+
+def getter(tokens: tuple[str, ...]) -> Getter:
+    """``get_at`` for fixed ``tokens``, specialised: one or two object members are read without a loop."""
+    if len(tokens) == 1 and not tokens[0].isdigit():
+        (first,) = tokens
+
+        def one(document: Any) -> Any:
+            return document.get(first, _ABSENT) if type(document) is dict else _ABSENT
+
+        return one
+    if len(tokens) == 2 and not any(token.isdigit() for token in tokens):
+        first, second = tokens
+
+        def two(document: Any) -> Any:
+            node = document.get(first, _ABSENT) if type(document) is dict else _ABSENT
+            return node.get(second, _ABSENT) if type(node) is dict else _ABSENT
+
+        return two
+    return lambda document: get_at(document, tokens)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the hot path reads from an item, compiled once per shape."""
+
+    keys: tuple[tuple[Getter, Any], ...]  # per key member: getter and default
+    columns: tuple[Callable[[Any], Any], ...]  # per stored column: the value from the document
+    owned: frozenset[str]  # top-level members the server owns (left out of the stored document)
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _column_getter(get: Getter, kind: str) -> Getter:
+    if kind == "value":
+        return lambda document: _column_value(get(document))
+    part = 0 if kind == "stamp" else 1
+    return lambda document: _stamp(get(document))[part]
+
+
+def _plan(shape: Shape) -> _Plan:
+    found = _PLANS.get(id(shape))
+    if found is None:
+        columns: list[Callable[[Any], Any]] = []
+        for column, tokens in zip(shape.columns, shape.column_tokens, strict=True):
+            columns.append(_column_getter(getter(tokens), column.kind))
+        found = _PLANS[id(shape)] = _Plan(
+            keys=tuple((getter(tokens), default) for tokens, default in shape.key_tokens),
+            columns=tuple(columns),
+            owned=_owned_members(shape.contract.resource.id, shape.server_stamps),
+        )
+    return found
+
+
 def key_values(shape: Shape, document: Any) -> tuple[Any, ...]:
     """``contract.key.key_of`` on the hot path: each member's value, its default when absent or null."""
     values = []
-    for tokens, default in shape.key_tokens:
-        value = get_at(document, tokens)
+    for get, default in _plan(shape).keys:
+        value = get(document)
         values.append(default if value is _ABSENT or value is None else value)
     return tuple(values)
 
@@ -105,13 +163,9 @@ def _owned_members(id_member: str, stamps: tuple[tuple[str, bool], ...]) -> froz
     return frozenset((tokens[0],) if len(tokens) == 1 else ()) | {name for name, _ in stamps}
 
 
-def _server_members(shape: Shape) -> frozenset[str]:
-    return _owned_members(shape.contract.resource.id, shape.server_stamps)
-
-
 def encode_body(shape: Shape, document: dict[str, Any]) -> bytes:
     """The stored JSON of an item: the document without server-owned members (id, timestamps)."""
-    owned = _server_members(shape)
+    owned = _plan(shape).owned
     if not owned.isdisjoint(document):
         document = {k: v for k, v in document.items() if k not in owned}
     try:
@@ -144,15 +198,10 @@ def row_values(
     dup: int = 0,
 ) -> tuple[Any, ...]:
     """One ``items`` row in column order (see ``Store.insert_many``)."""
-    extracted: list[Any] = []
-    for column, tokens in zip(shape.columns, shape.column_tokens, strict=True):
-        value = get_at(document, tokens)
-        if column.kind == "value":
-            extracted.append(_column_value(value))
-        else:
-            stamp, day = _stamp(value)
-            extracted.append(stamp if column.kind == "stamp" else day)
-    return (account, key, dup, body, created_at, modified_at, visible_at, *extracted)
+    return (
+        account, key, dup, body, created_at, modified_at, visible_at,
+        *[column(document) for column in _plan(shape).columns],
+    )  # fmt: skip
 
 
 _SPLICE: dict[int, tuple[bytes, tuple[tuple[bytes, bool], ...]] | None] = {}

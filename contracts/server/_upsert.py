@@ -178,13 +178,21 @@ async def upsert_batch(state: ServerState, account: Account, payload: Any) -> tu
 def _answer(state: ServerState, items: list[Item], ids: list[int]) -> tuple[int, Any]:
     contract, shape = state.contract, state.shape
     as_text = contract.key.response_id_type == "string" or state.fault("id_as_string")
+    id_tokens = split_pointer(contract.processing.result_id)
+    members = shape.result_members
     results: list[Any] = []
     for pk, item in zip(ids, items, strict=True):
-        result: dict[str, Any] = {}
-        pointer_set(result, contract.processing.result_id, str(pk) if as_text else pk)
-        for member in shape.result_members:
-            if member in item.document:
-                result[member] = item.document[member]
+        value = str(pk) if as_text else pk
+        result: dict[str, Any]
+        if len(id_tokens) == 1:
+            result = {id_tokens[0]: value}
+        else:
+            result = {}
+            pointer_set(result, contract.processing.result_id, value)
+        document = item.document
+        for member in members:
+            if member in document:
+                result[member] = document[member]
         results.append(result)
     if state.fault("results_reversed"):
         results.reverse()
