@@ -25,6 +25,8 @@ import httpx
 import orjson
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contracts.contract import Contract, load_contract, pointer_get
 from contracts.server import RunningServer, ServerSettings, create_app, running_server, uvicorn_options
@@ -65,7 +67,10 @@ def quick(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     """Each spec's server under uvicorn in a thread, with short header and linger timeouts."""
     spec: str = request.param
     settings = ServerSettings(
-        db_path=str(tmp_path_factory.mktemp("gaps") / "db.sqlite3"), spec_path=spec, max_body_bytes=_LIMIT
+        db_path=str(tmp_path_factory.mktemp("gaps") / "db.sqlite3"),
+        spec_path=spec,
+        max_body_bytes=_LIMIT,
+        body_timeout=1.0,
     )
     policy = dataclasses.replace(
         protocol_policy(settings, header_timeout=_HEADER_TIMEOUT), linger_idle=_LINGER_IDLE, linger_time=3.0
@@ -421,3 +426,92 @@ def test_the_launcher_configures_the_protocol() -> None:
     policy: ProtocolPolicy = options["http"].keywords["policy"]
     assert policy.header_timeout == DEFAULT_HEADER_TIMEOUT
     assert policy.discard_bytes == 4 * _LIMIT
+
+
+# ---------------------------------------------------------------- fuzz: mutated requests over raw sockets
+
+
+def _seeds(served: Served) -> list[bytes]:
+    path = served.contract.base_path + served.contract.batch_write.path
+    login = served.credentials
+    body = b"[]"
+    return [
+        b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+        f"GET {path} HTTP/1.1\r\nHost: x\r\n{login}\r\n".encode(),
+        f"POST {path} HTTP/1.1\r\nHost: x\r\n{login}Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body,
+        f"POST {path} HTTP/1.1\r\nHost: x\r\n{login}Content-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n".encode(),
+    ]
+
+
+_TOKENS = st.sampled_from(
+    [
+        *(b"\r\n", b"\n", b" ", b":", b"\x00", b"\xff", b"%", b"\t", b"0\r\n\r\n", b"HTTP/1.0", b"HTTP/2.0"),
+        *(b"Content-Length: 5\r\n", b"Transfer-Encoding: chunked\r\n", b"Expect: 100-continue\r\n"),
+        b"Connection: close\r\n",
+    ]
+)
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, seed: bytes) -> bytes:
+    raw = seed
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(raw)))
+        kind = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line"]))
+        piece = draw(st.one_of(_TOKENS, st.binary(min_size=1, max_size=8)))
+        if kind == "insert":
+            raw = raw[:at] + piece + raw[at:]
+        elif kind == "delete":
+            raw = raw[:at] + raw[at + draw(st.integers(1, 12)) :]
+        elif kind == "replace":
+            raw = raw[:at] + piece + raw[at + len(piece) :]
+        else:
+            lines = raw.split(b"\r\n")
+            index = draw(st.integers(0, len(lines) - 1))
+            raw = b"\r\n".join(lines[: index + 1] + lines[index:])
+    return raw
+
+
+def _first_answer(served: Served, raw: bytes) -> tuple[bytes, str]:
+    """The first complete answer (or what came before the server closed), within a bounded time."""
+    with socket.create_connection((served.host, served.port), timeout=8) as sock:
+        sock.sendall(raw)
+        deadline = time.monotonic() + 8
+        received = b""
+        for _ in range(1000):
+            head, sep, body = received.partition(b"\r\n\r\n")
+            if sep and not head.startswith(b"HTTP/1.1 100"):
+                length = _parse(received)[1].get("content-length")
+                if length is not None and len(body) >= int(length):
+                    return received, "answer"
+            elif sep:
+                received = body  # an interim 100 Continue: the real answer follows
+                continue
+            if time.monotonic() > deadline:
+                return received, "timeout"
+            try:
+                chunk = sock.recv(65536)
+            except (TimeoutError, ConnectionResetError) as exc:
+                return received, type(exc).__name__
+            if not chunk:
+                return received, "eof"
+            received += chunk
+    return received, "too many reads"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_requests_get_json_answers_never_5xx_or_a_hang(quick: Served, data: st.DataObject) -> None:
+    seed = data.draw(st.sampled_from(_seeds(quick)))
+    raw = data.draw(_mutated(seed))
+    received, ending = _first_answer(quick, raw)
+    assert received, f"no answer ({ending}) to {raw!r}"
+    status, headers, body = _parse(received)
+    assert status < 500, (raw, received)
+    if body:
+        assert headers.get("content-type", "").startswith("application/json"), (raw, received)
+        if status >= 400:
+            _contract_errors(quick.contract, status, headers, body)
