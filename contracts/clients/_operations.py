@@ -60,10 +60,14 @@ def operation_key(identity: str, operation_id: str) -> str:
     return f"{identity}\x00{operation_id}"
 
 
+_MAX_ID = 256  # longer "ids" in an answer are not remembered (the store keys on them)
+
+
 def _scalar(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    return str(value)
+    text = str(value)
+    return text if len(text) <= _MAX_ID else None
 
 
 def accepted_operation(contract: Contract, data: Any) -> tuple[str, str | None] | None:

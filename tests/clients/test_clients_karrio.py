@@ -11,9 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from karrio_support import BATCH, KEY, OPERATIONS, SPEC, batch, headers, karrio_order, token
 
-from contracts.clients import CLIENT_RULES, CheckStore, ClientChecker, Violation, load_client_spec
+from contracts.clients import (
+    CLIENT_RULES,
+    CheckStore,
+    ClientChecker,
+    SeenOperation,
+    Violation,
+    load_client_spec,
+)
 from contracts.clients._envelope import conflict_body, error_body
-from contracts.clients._operations import SeenOperation
 from contracts.clients._scripts import ScriptError, parse_script_flag
 from contracts.contract import load_contract
 
@@ -264,3 +270,14 @@ def test_the_karrio_checks_never_raise_and_remember_only_what_they_should(
         found = checker.check(method, path, query, hdrs, data, history=store, operations=store, now=now)
         assert all(v.rule in checker.rules and v.message for v in found)
     assert "client.resubmit_running" not in rules(found)  # nothing was accepted: no operation to run
+
+
+def test_only_plausible_operation_ids_are_remembered(checker: ClientChecker) -> None:
+    from contracts.clients._operations import accepted_operation
+
+    contract = checker.contract
+    assert accepted_operation(contract, {"id": "batch_1", "status": "queued"}) == ("batch_1", "queued")
+    assert accepted_operation(contract, {"id": 7, "status": None}) == ("7", None)
+    assert accepted_operation(contract, {"id": "x" * 257, "status": "queued"}) is None
+    assert accepted_operation(contract, {"id": True}) is None and accepted_operation(contract, []) is None
+    assert accepted_operation(ClientChecker().contract, {"id": "1"}) is None  # synchronous: no operation
