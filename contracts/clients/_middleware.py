@@ -151,8 +151,11 @@ class ClientCheckMiddleware:
 
         if script is not None and script.answer == "conflict" and self.contract.conflict is not None:
             status, payload = conflict_body(self.contract.conflict, self.contract.errors)
+            try:  # recorded before the client has the answer: its resend is judged against it
+                await anyio.to_thread.run_sync(self.store.record_conflict, facts.key)
+            except Exception:
+                log.exception("the client-check store failed to record a scripted conflict")
             await send_json(send, status, payload)
-            await anyio.to_thread.run_sync(self.store.record_conflict, facts.key)
             return
         if script is not None and script.answer == "server_error":
             await send_json(send, script.status, server_error_body(script.status, self.contract.errors))
