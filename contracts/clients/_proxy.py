@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from contracts.contract import ErrorRules
+from contracts.contract import Contract, ErrorRules, pointer_get, pointer_set
 
 from ._asgi import MAX_BODY_BYTES, OWN_ANSWER, BodyTooLarge, read_body_or_413, send_error
 from ._checker import ClientChecker
 from ._middleware import CheckOptions, ClientCheckMiddleware
 from ._store import CheckStore
 
-__all__ = ["HOP_BY_HOP", "ForwardingApp", "create_proxy_app"]
+__all__ = ["HOP_BY_HOP", "ForwardingApp", "create_proxy_app", "page_link_pointers"]
 
 HOP_BY_HOP = frozenset(
     {
@@ -30,6 +31,13 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
+
+
+def page_link_pointers(contract: Contract) -> tuple[str, ...]:
+    """Where a list answer names the next and previous pages by URL: the members of ``page`` pagination
+    (``count``/``next``/``previous``/``results``, see docs/x-contract.md); none for other paginations."""
+    listing = contract.listing
+    return ("/next", "/previous") if listing is not None and listing.pagination == "page" else ()
 
 
 def _drop(
@@ -56,9 +64,11 @@ class ForwardingApp:
         timeout: float = 30.0,
         rewrite_links: bool = True,
         errors: ErrorRules | None = None,
+        page_links: tuple[str, ...] = (),
     ) -> None:
         self.upstream = httpx.URL(upstream.rstrip("/"))
         self.errors = errors  # the contract's error envelope, for the proxy's own 413/502/504
+        self.page_links = page_links  # pointers of next/previous page URLs in a JSON answer
         self.timeout = timeout
         self.rewrite_links = rewrite_links
         port = f":{self.upstream.port}" if self.upstream.port else ""
@@ -110,8 +120,10 @@ class ForwardingApp:
             await response.aclose()
         head = scope["method"] == "HEAD"  # keep the upstream's length of the body it did not send
         out = _drop(list(response.headers.raw), frozenset() if head else frozenset({"content-length"}))
-        if self.rewrite_links:
-            out = self._rewrite(out, scope)
+        mine = self._my_origin(scope) if self.rewrite_links else None
+        if mine is not None:
+            out = self._rewrite(out, mine)
+            body = self._rewrite_body(body, out, mine)
         if not head:
             out.append((b"content-length", str(len(body)).encode()))
         scope[OWN_ANSWER] = False
@@ -131,17 +143,38 @@ class ForwardingApp:
                 chunks.append(chunk)
         return b"".join(chunks)
 
-    def _rewrite(self, headers: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[bytes, bytes]]:
+    @staticmethod
+    def _my_origin(scope: Scope) -> bytes | None:
+        host = next((v for k, v in scope.get("headers") or [] if k.lower() == b"host"), b"")
+        return f"{scope.get('scheme', 'http')}://".encode() + host if host else None
+
+    def _rewrite(self, headers: list[tuple[bytes, bytes]], mine: bytes) -> list[tuple[bytes, bytes]]:
         """Point `Link` / `Location` URLs at the upstream back at this proxy, so that a client following
         pagination stays behind the checks."""
-        host = next((v for k, v in scope.get("headers") or [] if k.lower() == b"host"), b"")
-        if not host:
-            return headers
-        mine = f"{scope.get('scheme', 'http')}://".encode() + host
         return [
             (k, v.replace(self._origin, mine) if k.lower() in (b"link", b"location") else v)
             for k, v in headers
         ]
+
+    def _rewrite_body(self, body: bytes, headers: list[tuple[bytes, bytes]], mine: bytes) -> bytes:
+        """The same for the next/previous page URLs inside a JSON list answer (``page`` pagination). The
+        body is re-serialised only when such a URL names the upstream; encoded bodies are left alone."""
+        if not self.page_links or self._origin not in body:
+            return body
+        if any(k.lower() == b"content-encoding" and v.strip().lower() != b"identity" for k, v in headers):
+            return body
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return body
+        origin, changed = self._origin.decode("latin-1"), False
+        for pointer in self.page_links if isinstance(data, dict) else ():
+            value = pointer_get(data, pointer, None)
+            rest = value[len(origin) :] if isinstance(value, str) and value.startswith(origin) else None
+            if rest is not None and rest[:1] in ("", "/", "?", "#"):  # that origin, not a longer host
+                pointer_set(data, pointer, mine.decode("latin-1") + rest)
+                changed = True
+        return json.dumps(data, ensure_ascii=False).encode() if changed else body
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -166,9 +199,15 @@ def create_proxy_app(
 ) -> ClientCheckMiddleware:
     """The forwarding app wrapped in the client checks, with response validation switched on."""
     checker = checker or ClientChecker()
-    errors = checker.contract.errors
+    forwarding = ForwardingApp(
+        upstream,
+        timeout=timeout,
+        rewrite_links=rewrite_links,
+        errors=checker.contract.errors,
+        page_links=page_link_pointers(checker.contract),
+    )
     return ClientCheckMiddleware(
-        ForwardingApp(upstream, timeout=timeout, rewrite_links=rewrite_links, errors=errors),
+        forwarding,
         store=store,
         checker=checker,
         options=CheckOptions(validate_responses=True, ignore_paths=(), report_dir=report_dir),

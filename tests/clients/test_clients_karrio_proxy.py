@@ -165,3 +165,25 @@ async def test_the_middleware_refuses_to_script_a_conflict_the_spec_does_not_doc
         answer = await http.post(BATCH, content=batch(karrio_order(0)), headers=headers())
     assert answer.status_code == 503
     assert set(answer.json()["errors"][0]) == {"code", "message"}
+
+
+def test_the_generated_client_pages_through_the_proxy_in_front_of_the_reference_server(
+    checker: ClientChecker, store: CheckStore
+) -> None:
+    from karrio_batches import KarrioBatchesClient
+
+    from contracts.server import running_server_in_thread
+
+    with running_server_in_thread(spec_path=SPEC, processing_delay=0.0) as upstream:
+        proxy_app = create_proxy_app(upstream.base_url, store=store, checker=checker)
+        with serve_in_thread(proxy_app) as url, KarrioBatchesClient(url, api_key=upstream.password) as api:
+            orders = [karrio_order(i) for i in range(5)]
+            done = api.create_order_batch_and_wait({"orders": orders}, poll_interval=POLL, timeout=30)
+            assert done.status == "completed"
+            page = httpx.get(f"{url}/v1/orders?limit=2", headers={"Authorization": token(upstream.password)})
+            assert page.json()["next"].startswith(url + "/")  # the next page stays behind the checks
+            seen = [order.order_id for order in api.iter_orders(limit=2)]
+            report = _report(httpx.Client(base_url=url))
+    assert sorted(seen) == sorted(o["order_id"] for o in orders)
+    assert report["violations"] == [], report["violations"]
+    assert report["checked_requests"] >= 2 + 1 + 3  # batch, polls, the direct page, three pages
