@@ -135,8 +135,10 @@ class SpecValidators:
             kept.sort(key=_sort_key)
             first = kept[0]
             more = f" (and {len(kept) - 1} more problems)" if len(kept) > 1 else ""
-            pointer = self.spec.body_pointer(tuple(_error_path(first)), batch=batch)
-            return [Finding("client.request_schema", f"{first.message[:240]}{more}", pointer)]
+            path = tuple(_error_path(first))
+            pointer = self.spec.body_pointer(path, batch=batch)
+            prefix = self.spec.message_prefix(path, batch=batch)
+            return [Finding("client.request_schema", f"{prefix}{first.message[:240]}{more}", pointer)]
         return []
 
     def _left_to_other_rules(self, error: SchemaError, batch: bool) -> bool:

@@ -164,6 +164,16 @@ class ClientSpec:
             return self.errors.locate(*located)
         return join_pointer(path)
 
+    def message_prefix(self, path: BodyPath, *, batch: bool) -> str:
+        """For an API that names the failing item in its error messages (``orders[1].line_items: ...``):
+        the same prefix for ``path`` of a batch body, so a client's report reads like the API's answer;
+        "" for any other API or path."""
+        errors = self.errors
+        located = self.item_path(path) if batch else None
+        if errors.style != "message_path" or errors.template is None or located is None:
+            return ""
+        return errors.locate(*located)
+
 
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)

@@ -96,6 +96,8 @@ def test_a_broken_order_is_located_by_a_pointer_into_the_request(checker: Client
     found = checker.check("POST", BATCH, "", headers(), batch(karrio_order(0), broken, later))
     assert located(found) == [("client.request_schema", "/orders/1/line_items")]
     assert "1 more" in found[0].message
+    expected = checker.contract.errors.locate(1, ("line_items",))  # as the API names it in its errors
+    assert expected and found[0].message.startswith(expected)
 
 
 def test_a_timestamp_inside_an_order_is_located_in_the_list(checker: ClientChecker) -> None:
