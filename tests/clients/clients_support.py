@@ -12,8 +12,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from hypothesis import strategies as st
 
 BASE = "/api/v3"
+
+# Any JSON value, small: for request bodies the checks must survive.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
 
 
 def basic(user: str = "demo", password: str = "demo-secret") -> str:

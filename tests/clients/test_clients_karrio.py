@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from clients_support import JSON_VALUES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from karrio_support import BATCH, KEY, OPERATIONS, SPEC, batch, headers, karrio_order, token
@@ -243,11 +244,7 @@ def test_the_sendcloud_conflict_answer_comes_from_its_contract() -> None:
 
 _BODIES = st.one_of(
     st.binary(max_size=40),
-    st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-        max_leaves=10,
-    ).map(lambda v: json.dumps({"orders": v}).encode()),
+    JSON_VALUES.map(lambda v: json.dumps({"orders": v}).encode()),
     st.builds(lambda n: batch(*(karrio_order(i) for i in range(n))), st.integers(0, 3)),
 )
 
