@@ -18,7 +18,7 @@ from ._format import ruff_format, ruff_format_many
 from ._importcheck import StagedImport
 from ._ir import ApiIR, build_ir
 from ._load import LoadedSpec, validate
-from ._models import class_names, render_models
+from ._models import class_names, document_id_carriers, render_models
 from ._naming import RUNTIME_EXPORTS, client_for_package, method_name, package_for_spec
 from ._normalize import normalise
 from ._version import GENERATOR_VERSION, dmcg_version
@@ -146,6 +146,7 @@ def _render(
     findings = [*rewrites, *notes]
     digest = spec_digest(document)
     header = _header(spec, digest)
+    document_id_carriers(document, ir.id_carriers)
     models = ruff_format(render_models(document, header, format_source=False), "models.py")
     classes = class_names(models)
     bad = _check_models(ir, classes, client)

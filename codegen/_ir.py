@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._findings import Finding, join, warning
-from ._ir_auth import HeaderOption, Security, Webhook, header_options, id_types, security, webhooks
+from ._ir_auth import HeaderOption, Security, Webhook, header_options, security, webhooks
 from ._ir_contract import (
     Batch,
     Conflict,
@@ -25,6 +25,7 @@ from ._ir_contract import (
     error_shape,
     polling_of,
 )
+from ._ir_ids import id_types
 from ._ir_ops import RESERVED_PARAM_NAMES, Link, Operation, Pagination, Param, Response, build_operation
 from ._naming import operation_method_name, unique
 from ._walk import iter_operations
@@ -66,6 +67,7 @@ class ApiIR:
     header_options: tuple[HeaderOption, ...]
     webhooks: tuple[Webhook, ...]
     polling: Polling | None
+    id_carriers: dict[str, tuple[tuple[str, str], ...]]  # model → (member, method) its ids can be passed to
 
     @property
     def basic_auth(self) -> bool:
@@ -103,9 +105,8 @@ def _dedupe_helpers(ops: list[Operation], taken: set[str]) -> list[Operation]:
     return result
 
 
-def _with_id_types(doc: dict[str, Any], ops: list[Operation]) -> list[Operation]:
+def _with_id_types(ops: list[Operation], unions: dict[tuple[str, str], tuple[str, ...]]) -> list[Operation]:
     """Path parameters accept every id type the spec uses for the same resource (e.g. `int | str`)."""
-    unions = id_types(doc, ops)
     result = []
     for op in ops:
         params, notes = [], []
@@ -145,7 +146,9 @@ def build_ir(doc: dict[str, Any], contract: Contract | None = None) -> tuple[Api
         name = unique(operation_method_name(operation_id or f"{method} {path}", method), taken)
         taken.add(name)
         ops.append(build_operation(doc, path, method, item, op, name))
-    ops = _with_id_types(doc, _dedupe_helpers(ops, taken))
+    ops = _dedupe_helpers(ops, taken)
+    ids = id_types(doc, ops)
+    ops = _with_id_types(ops, ids.unions)
     errors = Counter(r.model for o in ops for r in o.responses if r.model and not r.status.startswith("2"))
     error_model = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if errors else None
     prefixes = {contract.auth.scheme_name: contract.auth.prefix} if contract is not None else {}
@@ -166,5 +169,6 @@ def build_ir(doc: dict[str, Any], contract: Contract | None = None) -> tuple[Api
         header_options=header_options(doc, ops, tenant, {s.header for s in schemes}),
         webhooks=webhooks(doc, findings),
         polling=polling_of(ops, contract),
+        id_carriers=ids.carriers,
     )
     return ir, findings

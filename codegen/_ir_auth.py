@@ -1,4 +1,4 @@
-"""Stage 2b: client options from the spec — security schemes, shared header parameters, webhooks, id types."""
+"""Stage 2b: client options from the spec — security schemes, shared header parameters, webhooks."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from typing import Any, Literal
 
 from ._findings import Finding, join, warning
 from ._hoist import json_media
-from ._ir_ops import Operation, annotation_of, deref, ref_name
+from ._ir_ops import Operation, deref, ref_name
 from ._naming import method_name, unique
 from ._walk import iter_operations
 
-__all__ = ["HeaderOption", "Security", "Webhook", "header_options", "id_types", "security", "webhooks"]
+__all__ = ["HeaderOption", "Security", "Webhook", "header_options", "security", "webhooks"]
 
 _PARAMS_PREFIX = "#/components/parameters/"
 _NOT_OPTIONS = frozenset({"accept", "content-type", "authorization", "content-length"})
-_ID_TYPES = frozenset({"int", "str"})
 
 
 @dataclass(frozen=True)
@@ -142,75 +141,3 @@ def webhooks(doc: dict[str, Any], findings: list[Finding]) -> tuple[Webhook, ...
             )
             findings.append(warning(join("", "webhooks", name, method), message, rule="webhooks"))
     return tuple(found)
-
-
-def _field_type(doc: dict[str, Any], schema: Any, tokens: list[str]) -> str | None:
-    node = deref(doc, schema)
-    for token in tokens:
-        if not isinstance(node, dict):
-            return None
-        if token.isdigit() and isinstance(node.get("items"), dict):
-            node = deref(doc, node["items"])
-        else:
-            node = deref(doc, (node.get("properties") or {}).get(token))
-    annotation = annotation_of(doc, node) if isinstance(node, dict) else None
-    return annotation if annotation in _ID_TYPES else None
-
-
-def _model_schema(doc: dict[str, Any], model: str | None) -> Any:
-    return deref(doc, {"$ref": f"#/components/schemas/{model}"}) if model else None
-
-
-def _resource_id_type(doc: dict[str, Any], model: str | None, name: str) -> str | None:
-    """Type of the member ``name`` in a read answer: at the top, or inside its single object member."""
-    schema = _model_schema(doc, model)
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(props, dict):
-        return None
-    if name in props:
-        return _field_type(doc, schema, [name])
-    objects = [
-        k for k, v in props.items() if isinstance(deref(doc, v), dict) and "properties" in deref(doc, v)
-    ]
-    return _field_type(doc, schema, [objects[0], name]) if len(objects) == 1 else None
-
-
-def id_types(doc: dict[str, Any], ops: list[Operation]) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(method name, path parameter) → every id type the spec uses for that resource, own type first.
-
-    Sources: response links that feed the parameter (``$response.body#/data/0/id``), and the member of
-    the same name in what reading that resource answers (its GET at the same path, items of the list at
-    the parent path). A read order's ``id`` can then be passed back without a cast.
-    """
-    by_id = {op.operation_id: op for op in ops if op.operation_id}
-    seen: dict[tuple[str, str], set[str]] = {}
-    for source in ops:
-        for link in source.links:
-            target = by_id.get(link.operation_id)
-            response = next((r for r in source.responses if r.status == link.status), None)
-            for wire_name, expression in link.parameters:
-                if target is None or response is None or not expression.startswith("$response.body#/"):
-                    continue
-                tokens = [t for t in expression.split("#", 1)[1].split("/") if t]
-                found = _field_type(doc, _model_schema(doc, response.model), tokens)
-                if found:
-                    seen.setdefault((target.method_name, wire_name), set()).add(found)
-    reads = {op.path: op for op in ops if op.http_method == "GET"}
-    for op in ops:
-        for param in (p for p in op.params if p.location == "path"):
-            read = reads.get(op.path)
-            parent = reads.get(op.path.rsplit("/", 1)[0])
-            answers = [
-                _resource_id_type(doc, read.success.model if read and read.success else None, param.name),
-                _resource_id_type(doc, parent.pagination.item_model, param.name)
-                if parent and parent.pagination and op.path.endswith("{" + param.name + "}")
-                else None,
-            ]
-            seen.setdefault((op.method_name, param.name), set()).update(a for a in answers if a)
-    result = {}
-    for op in ops:
-        for param in (p for p in op.params if p.location == "path"):
-            others = seen.get((op.method_name, param.name), set()) - {param.annotation}
-            if param.annotation in _ID_TYPES and others:
-                result[(op.method_name, param.name)] = (param.annotation, *sorted(others))
-    return result

@@ -24,7 +24,7 @@ from datamodel_code_generator.format import PythonVersion
 
 from ._format import ruff_format
 
-__all__ = ["DMCG_OPTIONS", "class_names", "render_models"]
+__all__ = ["DMCG_OPTIONS", "class_names", "document_id_carriers", "render_models"]
 
 DMCG_OPTIONS: dict[str, Any] = {
     "input_file_type": enums.InputFileType.OpenAPI,
@@ -43,10 +43,26 @@ DMCG_OPTIONS: dict[str, Any] = {
         enums.StrictTypes.bool,
     ],
     "disable_timestamp": True,
+    "use_schema_description": True,  # a schema's description is its class docstring
     # an enum-typed field's default becomes the member (`Kind.parcel`), not the raw value mypy rejects
     "set_default_enum_member": True,
     "formatters": [],
 }
+
+
+def document_id_carriers(document: dict[str, Any], carriers: dict[str, tuple[tuple[str, str], ...]]) -> None:
+    """Add to each model's description which client methods take its ids as they are (in place)."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    for model, pairs in sorted(carriers.items()):
+        schema = schemas.get(model)
+        if not isinstance(schema, dict):
+            continue
+        notes = []
+        for member in sorted({m for m, _ in pairs}):
+            methods = ", ".join(f"``{method}``" for m, method in pairs if m == member)
+            notes.append(f"Its ``{member}`` can be passed as it is to {methods}.")
+        text = str(schema.get("description") or "").strip()
+        schema["description"] = "\n\n".join(t for t in (text, " ".join(notes)) if t)
 
 
 def render_models(document: dict[str, Any], header: str, *, format_source: bool = True) -> str:

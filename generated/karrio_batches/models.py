@@ -22,6 +22,10 @@ from pydantic import (
 
 
 class AddressData(BaseModel):
+    """
+    A postal address and the party at it. Only the country is required to import an order; a label purchase later also needs the name, first line, city and postal code.
+    """
+
     address_line1: Annotated[StrictStr | None, Field(description="Street and number.", max_length=100)] = None
     address_line2: Annotated[
         StrictStr | None, Field(description="Suite, floor, building and the like.", max_length=100)
@@ -66,6 +70,10 @@ class AddressData(BaseModel):
 
 
 class BatchResourceType(StrEnum):
+    """
+    What kind of resource the operation imports (this document covers `orders`).
+    """
+
     orders = "orders"
     shipments = "shipments"
     trackers = "trackers"
@@ -74,6 +82,10 @@ class BatchResourceType(StrEnum):
 
 
 class BatchStatus(StrEnum):
+    """
+    Progress of an operation or of one of its resources. `queued`, `running`: not final. `completed`, `completed_with_errors`, `failed`: final.
+    """
+
     queued = "queued"
     running = "running"
     failed = "failed"
@@ -82,12 +94,20 @@ class BatchStatus(StrEnum):
 
 
 class ErrorLevel(StrEnum):
+    """
+    Severity of a problem; absent means `error`.
+    """
+
     error = "error"
     warning = "warning"
     info = "info"
 
 
 class OrderStatus(StrEnum):
+    """
+    Fulfilment state of an order. An imported order starts `unfulfilled`.
+    """
+
     unfulfilled = "unfulfilled"
     cancelled = "cancelled"
     fulfilled = "fulfilled"
@@ -96,6 +116,10 @@ class OrderStatus(StrEnum):
 
 
 class ResourceErrors(BaseModel):
+    """
+    Processing errors of one resource. Upstream leaves the shape open; ours has a code and a message.
+    """
+
     model_config = ConfigDict(
         extra="allow",
     )
@@ -107,6 +131,10 @@ class ResourceErrors(BaseModel):
 
 
 class WeightUnit(StrEnum):
+    """
+    Unit of a weight.
+    """
+
     KG = "KG"
     LB = "LB"
     OZ = "OZ"
@@ -114,6 +142,10 @@ class WeightUnit(StrEnum):
 
 
 class APIError(BaseModel):
+    """
+    One problem. When it concerns one order of a batch, `message` starts with `orders[N]` and the dotted path inside the order, then `: `, and `index` is N.
+    """
+
     code: Annotated[
         StrictStr,
         Field(
@@ -139,11 +171,19 @@ class APIError(BaseModel):
 
 
 class Address(AddressData):
+    """
+    A stored address.
+    """
+
     id: Annotated[StrictStr | None, Field(description="Karrio's id of the address.")] = None
     object_type: Annotated[StrictStr | None, Field(description="Always `address`.")] = "address"
 
 
 class BatchObject(BaseModel):
+    """
+    What happened to one order of the batch. `completed`: the order is stored (created, or reused as it already existed) and `id` names it. `failed`: it was not stored, `id` is null and `errors` says why.
+    """
+
     errors: Annotated[
         ResourceErrors | None, Field(description="Why the order was not stored; null when it was.")
     ] = None
@@ -155,6 +195,10 @@ class BatchObject(BaseModel):
 
 
 class BatchOperation(BaseModel):
+    """
+    The state of one batch import. Created `queued` by `createOrderBatch`; a background worker moves it to `running` and then to one final status. Final statuses never change.
+    """
+
     created_at: Annotated[AwareDatetime, Field(description="When the batch was accepted.")]
     id: Annotated[
         StrictStr, Field(description="The operation's id (Karrio uses the prefix `batch_`).", min_length=1)
@@ -174,6 +218,10 @@ class BatchOperation(BaseModel):
 
 
 class BatchOperationList(BaseModel):
+    """
+    One page of batch operations.
+    """
+
     count: Annotated[StrictInt, Field(description="Number of operations over all pages.", ge=0)]
     next: Annotated[AnyUrl | None, Field(description="URL of the next page; null on the last one.")]
     previous: Annotated[AnyUrl | None, Field(description="URL of the previous page; null on the first one.")]
@@ -181,6 +229,10 @@ class BatchOperationList(BaseModel):
 
 
 class CommodityData(BaseModel):
+    """
+    One line of an order.
+    """
+
     description: Annotated[
         StrictStr | None, Field(description="Longer description of the item.", max_length=200)
     ] = None
@@ -216,16 +268,28 @@ class CommodityData(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    """
+    Every non-2xx body. Lists every problem found, at least one.
+    """
+
     errors: Annotated[list[APIError], Field(min_length=1)]
 
 
 class LineItem(CommodityData):
+    """
+    A stored order line.
+    """
+
     id: Annotated[StrictStr | None, Field(description="Karrio's id of the line.")] = None
     object_type: Annotated[StrictStr | None, Field(description="Always `commodity`.")] = "commodity"
     unfulfilled_quantity: Annotated[StrictInt | None, Field(description="Units not shipped yet.")] = 0
 
 
 class Order(BaseModel):
+    """
+    An order as Karrio stores it.
+    """
+
     archived_at: Annotated[AwareDatetime | None, Field(description="When the order was archived.")] = None
     billing_address: Annotated[AddressData | None, Field(description="The billing address, when given.")] = (
         None
@@ -267,6 +331,10 @@ class Order(BaseModel):
 
 
 class OrderData(BaseModel):
+    """
+    One order as a shop or system sends it. (`order_id`, `source`) identifies it within the caller's account.
+    """
+
     billing_address: Annotated[
         AddressData | None, Field(description="The address the order is billed to, when not the recipient's.")
     ] = None
@@ -306,6 +374,10 @@ class OrderData(BaseModel):
 
 
 class OrderList(BaseModel):
+    """
+    One page of orders.
+    """
+
     count: Annotated[StrictInt, Field(description="Number of matching orders over all pages.", ge=0)]
     next: Annotated[AnyUrl | None, Field(description="URL of the next page; null on the last one.")]
     previous: Annotated[AnyUrl | None, Field(description="URL of the previous page; null on the first one.")]
@@ -313,6 +385,10 @@ class OrderList(BaseModel):
 
 
 class BatchOrderData(BaseModel):
+    """
+    The body of a batch import.
+    """
+
     orders: Annotated[
         list[OrderData],
         Field(description="The orders to import; at least one, no documented upper limit.", min_length=1),

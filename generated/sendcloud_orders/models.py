@@ -22,6 +22,10 @@ from pydantic import (
 
 
 class Address(BaseModel):
+    """
+    A postal address with contact data (billing or shipping).
+    """
+
     address_line_1: Annotated[StrictStr, Field(description="Street.")]
     address_line_2: Annotated[StrictStr | None, Field(description="Extra line, e.g. floor or apartment.")] = (
         None
@@ -43,6 +47,10 @@ class Address(BaseModel):
 
 
 class AddressPartialUpdate(BaseModel):
+    """
+    Any subset of `Address`.
+    """
+
     address_line_1: StrictStr | None = None
     address_line_2: StrictStr | None = None
     city: Annotated[StrictStr | None, Field(min_length=1)] = None
@@ -58,6 +66,10 @@ class AddressPartialUpdate(BaseModel):
 
 
 class CostsObject(BaseModel):
+    """
+    An extra cost of the order. Unlike `Price`, the amount is a decimal string, as in every vendor example.
+    """
+
     currency: Annotated[
         StrictStr | None, Field(description="ISO 4217 currency code.", pattern="^[A-Z]{3}$")
     ] = None
@@ -71,24 +83,40 @@ class CostsObject(BaseModel):
 
 
 class CustomerDetails(BaseModel):
+    """
+    The person who placed the order.
+    """
+
     email: StrictStr | None = None
     name: StrictStr
     phone_number: StrictStr | None = None
 
 
 class CustomerDetailsPartialUpdate(BaseModel):
+    """
+    Any subset of `CustomerDetails`.
+    """
+
     email: StrictStr | None = None
     name: StrictStr | None = None
     phone_number: StrictStr | None = None
 
 
 class CustomsDetailsExportType(StrEnum):
+    """
+    Private export, business to consumer or business to business.
+    """
+
     private = "private"
     commercial_b2c = "commercial_b2c"
     commercial_b2b = "commercial_b2b"
 
 
 class CustomsDetailsShipmentType(StrEnum):
+    """
+    Why the goods are exported.
+    """
+
     gift = "gift"
     commercial_goods = "commercial_goods"
     commercial_sample = "commercial_sample"
@@ -102,6 +130,10 @@ class DangerousGoodsAdrPackingGroupLetter(StrEnum):
 
 
 class DangerousGoodsCommodityRegulatedLevelCode(StrEnum):
+    """
+    Limited (LQ) or excepted (EQ) quantity.
+    """
+
     LQ = "LQ"
     EQ = "EQ"
 
@@ -131,6 +163,10 @@ class DangerousGoodsWeightType(StrEnum):
 
 
 class DangerousGoods(BaseModel):
+    """
+    Hazardous-material data of an order line.
+    """
+
     adr_packing_group_letter: DangerousGoodsAdrPackingGroupLetter | None = None
     chemical_record_identifier: StrictStr | None = None
     class_division_number: Annotated[StrictStr | None, Field(description="Hazard class and division.")] = None
@@ -156,6 +192,10 @@ class DangerousGoods(BaseModel):
 
 
 class DeliveryDates(BaseModel):
+    """
+    Planned moments for one order line.
+    """
+
     deliver_at: Annotated[
         AwareDatetime | None, Field(description="When the item should reach the customer.")
     ] = None
@@ -165,6 +205,10 @@ class DeliveryDates(BaseModel):
 
 
 class DimensionUnit(StrEnum):
+    """
+    Length unit.
+    """
+
     cm = "cm"
     mm = "mm"
     m = "m"
@@ -174,6 +218,10 @@ class DimensionUnit(StrEnum):
 
 
 class ErrorCode(StrEnum):
+    """
+    Snake-case error code. The vendor list, plus `parse_error`, `method_not_allowed` and `unsupported_media_type` for the reference server's protocol errors.
+    """
+
     unknown_field = "unknown_field"
     invalid = "invalid"
     forbidden = "forbidden"
@@ -193,10 +241,18 @@ class ErrorCode(StrEnum):
 
 
 class ErrorLinks(BaseModel):
+    """
+    Links with more information.
+    """
+
     about: Annotated[StrictStr | None, Field(description="URL explaining the problem.")] = None
 
 
 class ErrorSource(BaseModel):
+    """
+    Where the problem is. `pointer` uses Sendcloud's syntax (see the 400 of `upsertOrders`), not RFC 6901.
+    """
+
     header: Annotated[StrictStr | None, Field(description="Name of the offending header.")] = None
     parameter: Annotated[
         StrictStr | None, Field(description="Name of the offending query or path parameter.")
@@ -205,6 +261,10 @@ class ErrorSource(BaseModel):
 
 
 class Integration(BaseModel):
+    """
+    The Sendcloud shop integration the order belongs to; it must be one of the caller's.
+    """
+
     id: Annotated[StrictInt, Field(description="Sendcloud integration id.", examples=[7], ge=1)]
 
 
@@ -213,6 +273,10 @@ class IntegrationPartialUpdate(BaseModel):
 
 
 class OrderStatus(BaseModel):
+    """
+    The shop's own status of the order.
+    """
+
     code: Annotated[
         StrictStr,
         Field(
@@ -230,6 +294,12 @@ class OrderStatusPartialUpdate(BaseModel):
 
 
 class OrderUpsertResult(BaseModel):
+    """
+    Identifies the order stored for one request item.
+
+    Its ``id`` can be passed as it is to ``delete_order``, ``get_order``, ``update_order``.
+    """
+
     id: Annotated[
         StrictInt,
         Field(
@@ -243,6 +313,10 @@ class OrderUpsertResult(BaseModel):
 
 
 class PaymentStatus(BaseModel):
+    """
+    The shop's own payment status.
+    """
+
     code: Annotated[
         StrictStr,
         Field(description="Machine status code chosen by the shop.", examples=["paid"], min_length=1),
@@ -256,17 +330,29 @@ class PaymentStatusPartialUpdate(BaseModel):
 
 
 class PriceCurrency(StrEnum):
+    """
+    ISO 4217 code; Sendcloud accepts these three.
+    """
+
     EUR = "EUR"
     GBP = "GBP"
     USD = "USD"
 
 
 class Price(BaseModel):
+    """
+    An amount of money. `unit_price` is before discounts; `total_price` is the line total after them.
+    """
+
     currency: Annotated[PriceCurrency, Field(description="ISO 4217 code; Sendcloud accepts these three.")]
     value: Annotated[StrictFloat, Field(description="Amount as a JSON number.")]
 
 
 class ServicePoint(BaseModel):
+    """
+    Pick-up point the order goes to. Name it by Sendcloud's `id` or by the carrier's `carrier_service_point_id`; at least one of the two is required.
+    """
+
     carrier_service_point_id: Annotated[
         StrictStr | None, Field(description="The carrier's own service point id.")
     ] = None
@@ -283,10 +369,18 @@ class ServicePoint(BaseModel):
 
 
 class ShipWithType(StrEnum):
+    """
+    How the shipping method is selected; only shipping option codes exist today.
+    """
+
     shipping_option_code = "shipping_option_code"
 
 
 class ShippingOptionCodeProperties(BaseModel):
+    """
+    The shipping option code and, optionally, the contract to use it with.
+    """
+
     contract_id: Annotated[
         StrictInt | None,
         Field(description="Carrier contract; the carrier's default contract when absent.", ge=1),
@@ -298,6 +392,10 @@ class ShippingOptionCodeProperties(BaseModel):
 
 
 class TaxNumber(BaseModel):
+    """
+    One tax identifier, e.g. a VAT number.
+    """
+
     country_code: Annotated[
         StrictStr | None,
         Field(description="ISO 3166-1 alpha-2 country that issued it.", pattern="^[A-Z]{2}$"),
@@ -307,12 +405,20 @@ class TaxNumber(BaseModel):
 
 
 class TaxNumbers(BaseModel):
+    """
+    Tax identifiers of the parties involved.
+    """
+
     importer_of_record: list[TaxNumber] | None = None
     receiver: list[TaxNumber] | None = None
     sender: list[TaxNumber] | None = None
 
 
 class VolumeUnit(StrEnum):
+    """
+    Volume unit.
+    """
+
     m3 = "m3"
     cm3 = "cm3"
     l = "l"
@@ -321,6 +427,10 @@ class VolumeUnit(StrEnum):
 
 
 class WeightUnit(StrEnum):
+    """
+    Mass unit.
+    """
+
     kg = "kg"
     g = "g"
     lbs = "lbs"
@@ -328,6 +438,10 @@ class WeightUnit(StrEnum):
 
 
 class CustomsDetails(BaseModel):
+    """
+    Data for customs declarations.
+    """
+
     commercial_invoice_number: Annotated[
         StrictStr | None, Field(description="The merchant's commercial invoice number.")
     ] = None
@@ -342,6 +456,10 @@ class CustomsDetails(BaseModel):
 
 
 class Dimension(BaseModel):
+    """
+    Length, width and height in one unit.
+    """
+
     height: Annotated[StrictFloat, Field(ge=0.0)]
     length: Annotated[StrictFloat, Field(ge=0.0)]
     unit: DimensionUnit
@@ -356,6 +474,10 @@ class DimensionPartialUpdate(BaseModel):
 
 
 class ErrorObject(BaseModel):
+    """
+    One problem, shaped after JSON:API error objects.
+    """
+
     code: ErrorCode
     detail: Annotated[StrictStr, Field(description="What went wrong in this case.", min_length=1)]
     id: Annotated[StrictStr | None, Field(description="Identifier of this occurrence.")] = None
@@ -371,18 +493,34 @@ class ErrorObject(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    """
+    Every non-2xx body. Lists all problems found, at least one.
+    """
+
     errors: Annotated[list[ErrorObject], Field(min_length=1)]
 
 
 class OrderUpdatedResponse(BaseModel):
+    """
+    Body of a successful PATCH.
+    """
+
     data: OrderUpsertResult
 
 
 class OrderUpsertResponse(BaseModel):
+    """
+    Body of a 201 from the batch upsert; `data[i]` answers request item `i`.
+    """
+
     data: Annotated[list[OrderUpsertResult], Field(max_length=100, min_length=1)]
 
 
 class PaymentDetails(BaseModel):
+    """
+    Money and payment state of the order.
+    """
+
     discount_granted: Annotated[
         CostsObject | None, Field(description="Discount on the order, shipping discounts excluded.")
     ] = None
@@ -406,6 +544,10 @@ class PaymentDetails(BaseModel):
 
 
 class PaymentDetailsPartialUpdate(BaseModel):
+    """
+    Any subset of `PaymentDetails`.
+    """
+
     discount_granted: CostsObject | None = None
     estimated_shipping_price: Price | None = None
     estimated_tax_price: Price | None = None
@@ -420,11 +562,19 @@ class PaymentDetailsPartialUpdate(BaseModel):
 
 
 class ShipWith(BaseModel):
+    """
+    The carrier and service chosen up front, as a shipping option code.
+    """
+
     properties: ShippingOptionCodeProperties
     type: ShipWithType
 
 
 class Volume(BaseModel):
+    """
+    A volume, in whole units.
+    """
+
     unit: VolumeUnit
     value: Annotated[StrictInt, Field(ge=0)]
 
@@ -435,6 +585,10 @@ class VolumePartialUpdate(BaseModel):
 
 
 class Weight(BaseModel):
+    """
+    A strictly positive weight.
+    """
+
     unit: WeightUnit
     value: Annotated[StrictFloat, Field(gt=0.0)]
 
@@ -445,18 +599,30 @@ class WeightPartialUpdate(BaseModel):
 
 
 class Measurement(BaseModel):
+    """
+    Size, weight and volume, of one line or of the whole shipment.
+    """
+
     dimension: Dimension | None = None
     volume: Volume | None = None
     weight: Weight | None = None
 
 
 class MeasurementPartialUpdate(BaseModel):
+    """
+    Any subset of `Measurement`, each part partial too.
+    """
+
     dimension: DimensionPartialUpdate | None = None
     volume: VolumePartialUpdate | None = None
     weight: WeightPartialUpdate | None = None
 
 
 class OrderItem(BaseModel):
+    """
+    One ordered line.
+    """
+
     country_of_origin: Annotated[
         StrictStr | None,
         Field(description="ISO 3166-1 alpha-2 country where the product was made.", pattern="^[A-Z]{2}$"),
@@ -504,6 +670,10 @@ class OrderItem(BaseModel):
 
 
 class OrderItemPartialUpdate(BaseModel):
+    """
+    Changes to the existing item with this `name`.
+    """
+
     country_of_origin: Annotated[StrictStr | None, Field(pattern="^[A-Z]{2}$")] = None
     dangerous_goods: DangerousGoods | None = None
     delivery_dates: DeliveryDates | None = None
@@ -527,6 +697,10 @@ class OrderItemPartialUpdate(BaseModel):
 
 
 class ShippingDetails(BaseModel):
+    """
+    How the order should be shipped.
+    """
+
     delivery_indicator: Annotated[
         StrictStr | None,
         Field(description="Free text naming the checkout delivery method; shipping rules can match on it."),
@@ -539,6 +713,10 @@ class ShippingDetails(BaseModel):
 
 
 class ShippingDetailsPartialUpdate(BaseModel):
+    """
+    Any subset of `ShippingDetails`; measurements may be partial.
+    """
+
     delivery_indicator: StrictStr | None = None
     is_local_pickup: StrictBool | None = None
     measurement: MeasurementPartialUpdate | None = None
@@ -546,6 +724,10 @@ class ShippingDetailsPartialUpdate(BaseModel):
 
 
 class OrderDetails(BaseModel):
+    """
+    General data of the order in the shop.
+    """
+
     integration: Integration
     notes: Annotated[StrictStr | None, Field(description="Free-text remarks left on the order.")] = None
     order_created_at: Annotated[AwareDatetime, Field(description="When the order was placed in the shop.")]
@@ -558,6 +740,10 @@ class OrderDetails(BaseModel):
 
 
 class OrderDetailsPartialUpdate(BaseModel):
+    """
+    Any subset of `OrderDetails`. Items are matched by name; `notes` and `tags` accept null.
+    """
+
     integration: IntegrationPartialUpdate | None = None
     notes: StrictStr | None = None
     order_created_at: AwareDatetime | None = None
@@ -568,6 +754,10 @@ class OrderDetailsPartialUpdate(BaseModel):
 
 
 class OrderPartialUpdate(BaseModel):
+    """
+    PATCH body: any subset of the order's fields, nested objects partial too. `id` and `order_id` may be repeated (the vendor examples do) but do not retarget or rename the order.
+    """
+
     billing_address: AddressPartialUpdate | None = None
     customer_details: CustomerDetailsPartialUpdate | None = None
     customs_details: CustomsDetails | None = None
@@ -587,6 +777,10 @@ class OrderPartialUpdate(BaseModel):
 
 
 class OrderUpsert(BaseModel):
+    """
+    One order to create or update. Unknown properties are ignored. To target an existing order directly, give its Sendcloud `id` as a string of digits.
+    """
+
     billing_address: Address | None = None
     customer_details: CustomerDetails | None = None
     customs_details: Annotated[
@@ -625,6 +819,10 @@ class OrderUpsert(BaseModel):
 
 
 class OrderUpsertBatch(RootModel[list[OrderUpsert]]):
+    """
+    The body of a batch upsert; at most 100 orders per request.
+    """
+
     root: Annotated[
         list[OrderUpsert],
         Field(
@@ -636,6 +834,12 @@ class OrderUpsertBatch(RootModel[list[OrderUpsert]]):
 
 
 class Order(BaseModel):
+    """
+    An order as Sendcloud returns it: the upsert fields plus the server-owned id and timestamps. The id is a string of digits here, as in every vendor read example.
+
+    Its ``id`` can be passed as it is to ``delete_order``, ``get_order``, ``update_order``.
+    """
+
     billing_address: Address | None = None
     created_at: Annotated[AwareDatetime, Field(description="When Sendcloud first stored the order.")]
     customer_details: CustomerDetails | None = None
@@ -671,8 +875,16 @@ class Order(BaseModel):
 
 
 class OrderList(BaseModel):
+    """
+    One page of orders; pagination links are in the `Link` header.
+    """
+
     data: list[Order]
 
 
 class OrderResponse(BaseModel):
+    """
+    Body of a single-order read.
+    """
+
     data: Order

@@ -84,6 +84,9 @@ def test_path_ids_accept_every_id_type_of_the_resource(token_shop: Any) -> None:
     hints = inspect.signature(token_shop.ShopClient.get_parcel_by_id.__wrapped__).parameters
     assert str(hints["parcel_id"].annotation) == "str | int"
     assert "accepts str or int" in (token_shop.ShopClient.get_parcel_by_id.__doc__ or "")
+    for model, member in ((token_shop.ParcelCreated, "id"), (token_shop.Parcel, "parcel_id")):
+        note = f"Its ``{member}`` can be passed as it is to ``delete_parcel``, ``get_parcel_by_id``."
+        assert note in (model.__doc__ or ""), model
 
 
 def test_generate_prints_grouped_warnings_and_the_notable_ones(tmp_path: Path) -> None:

@@ -98,6 +98,10 @@ class ShopPublicV1ItemsPostCreateItemsResponse201(BaseModel):
 
 
 class Item(BaseModel):
+    """
+    An item. Quotes: "double", 'single', \"\"\"triple\"\"\", back\\slash, ünïcödé ✓
+    """
+
     billing: BillingContact | None = None
     colour: ItemColour | None = None
     dimensions: Dims | None = None
@@ -108,6 +112,10 @@ class Item(BaseModel):
 
 
 class ItemPatch(BaseModel):
+    """
+    An item. Quotes: "double", 'single', \"\"\"triple\"\"\", back\\slash, ünïcödé ✓
+    """
+
     billing: BillingContact | None = None
     colour: ItemPatchColour | None = None
     dimensions: DimsPatch | None = None
