@@ -357,8 +357,8 @@ class OrdersClient(_Base):
         """
         url, params, headers = self._prepare_upsert_orders(sendcloud_partner_id, extra_headers)
         items = orders.root if isinstance(orders, OrderUpsertBatch) else orders
+        _runtime.check_batch_size(len(items), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)  # before validating them
         payload: Any = _runtime.dump_list(OrderUpsert, items)
-        _runtime.check_batch_size(len(payload), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)
         response = self._send("POST", url, params, headers, payload, True)
         result = _runtime.parse(response, OrderUpsertResponse)
         _runtime.check_result_count(response, len(payload), len(result.data or []))
@@ -658,8 +658,8 @@ class AsyncOrdersClient(_Base):
         """
         url, params, headers = self._prepare_upsert_orders(sendcloud_partner_id, extra_headers)
         items = orders.root if isinstance(orders, OrderUpsertBatch) else orders
+        _runtime.check_batch_size(len(items), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)  # before validating them
         payload: Any = _runtime.dump_list(OrderUpsert, items)
-        _runtime.check_batch_size(len(payload), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)
         response = await self._send("POST", url, params, headers, payload, True)
         result = _runtime.parse(response, OrderUpsertResponse)
         _runtime.check_result_count(response, len(payload), len(result.data or []))

@@ -283,8 +283,8 @@ class ShopClient(_Base):
         """
         url, params, headers = self._prepare_create_items(x_partner_id, extra_headers)
         items = items.root if isinstance(items, ShopPublicV1ItemsPostCreateItemsRequest) else items
+        _runtime.check_batch_size(len(items), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)  # before validating them
         payload: Any = _runtime.dump_list(ShopPublicV1ItemsPostCreateItemsRequestItem, items)
-        _runtime.check_batch_size(len(payload), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)
         response = self._send("POST", url, params, headers, payload, False)
         result = _runtime.parse(response, ShopPublicV1ItemsPostCreateItemsResponse201)
         _runtime.check_result_count(response, len(payload), len(result.data or []))
@@ -519,8 +519,8 @@ class AsyncShopClient(_Base):
         """
         url, params, headers = self._prepare_create_items(x_partner_id, extra_headers)
         items = items.root if isinstance(items, ShopPublicV1ItemsPostCreateItemsRequest) else items
+        _runtime.check_batch_size(len(items), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)  # before validating them
         payload: Any = _runtime.dump_list(ShopPublicV1ItemsPostCreateItemsRequestItem, items)
-        _runtime.check_batch_size(len(payload), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)
         response = await self._send("POST", url, params, headers, payload, False)
         result = _runtime.parse(response, ShopPublicV1ItemsPostCreateItemsResponse201)
         _runtime.check_result_count(response, len(payload), len(result.data or []))

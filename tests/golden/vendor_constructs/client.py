@@ -209,8 +209,8 @@ class ConstructsClient(_Base):
             if isinstance(shipments, VcPublicV2ShipmentsPostCreateShipmentsRequest)
             else shipments
         )
+        _runtime.check_batch_size(len(items), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)  # before validating them
         payload: Any = _runtime.dump_list(ParcelFull, items)
-        _runtime.check_batch_size(len(payload), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)
         response = self._send("POST", url, params, headers, payload, False)
         return _runtime.parse(response, VcPublicV2ShipmentsPostCreateShipmentsResponse200)
 
@@ -371,8 +371,8 @@ class AsyncConstructsClient(_Base):
             if isinstance(shipments, VcPublicV2ShipmentsPostCreateShipmentsRequest)
             else shipments
         )
+        _runtime.check_batch_size(len(items), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)  # before validating them
         payload: Any = _runtime.dump_list(ParcelFull, items)
-        _runtime.check_batch_size(len(payload), BATCH_MIN_ITEMS, BATCH_MAX_ITEMS)
         response = await self._send("POST", url, params, headers, payload, False)
         return _runtime.parse(response, VcPublicV2ShipmentsPostCreateShipmentsResponse200)
 
