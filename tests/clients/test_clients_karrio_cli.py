@@ -94,3 +94,17 @@ def test_a_conflict_cannot_be_scripted_for_a_spec_without_one(tmp_path: Path) ->
     result = cli(*args, "--db", str(tmp_path / "k.sqlite3"))
     assert result.returncode == 2 and "no conflict answer" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--spec", "no-such-spec.yaml"], "cannot read spec no-such-spec.yaml"),
+        (["--spec", SPEC, "--min-poll-interval", "nan"], "--min-poll-interval must be between"),
+        (["--spec", SPEC, "--script", "conflict:1"], "no conflict answer"),
+    ],
+)
+def test_the_proxy_refuses_bad_options_in_one_line(extra: list[str], expected: str) -> None:
+    result = cli("proxy", "--upstream", "http://127.0.0.1:9", "--port", str(free_port()), *extra)
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
