@@ -1,48 +1,60 @@
-"""Load benchmark of the reference server: 100-order batches over HTTP, with a validation-only baseline.
+"""Load benchmark of the reference server against Stoplight Prism, side by side in one run.
 
-    .venv/bin/python bench/server_load.py               # 10 s per scenario, 4 connections
-    .venv/bin/python bench/server_load.py --duration 3  # quicker
+    .venv/bin/python bench/server_load.py                     # both specs, 10 s per scenario, 4 connections
+    .venv/bin/python bench/server_load.py --duration 5 --specs sendcloud
+    .venv/bin/python bench/server_load.py --memory 1000000    # also: RSS and list latency at 1M stored orders
 
-The server runs in a subprocess (1 worker, then 2); the load comes from another process: ``wrk`` with
-``bench/wrk_upsert.lua`` when it is installed (``apt-get install wrk``), else httpx threads in this process
-(``--loadgen httpx``; slower, so it measures the client as much as the server).  Baseline, measured in the
-same run: ``orjson.loads`` + pydantic validation of the same 100-order payload in this process, i.e. the
-ceiling of a single-core server that did nothing but parse and validate.
+Write side: ``wrk`` (``apt-get install -y wrk``) with ``bench/wrk_upsert.lua`` POSTs 100-order batches
+(~75 KB) to the batch operation, all-new keys and all-existing keys, at the reference server (1 worker, a
+fresh SQLite file: every batch is stored) and at Prism mocking the same spec (``bench/prism.py`` finds or
+installs it; it validates the request and answers an example, storing nothing).  The two alternate per
+scenario, so both see the same machine load; CPU per request is each server's own user+system time from
+``/proc``.  For an asynchronous spec (Karrio) the timed part is the accept path (validate, store the
+operation, answer 202); the background worker's throughput is reported as orders saved per second, while
+the load runs and after it until the queue is empty.
+
+``--memory N`` fills a Sendcloud database to N orders directly (the server's own row code, one transaction
+per 50,000 rows), starts the server on it and reports RSS, the first page and a page N/2 deep through the
+keyset cursor (medians of 20 requests).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "generated"), str(Path(__file__).resolve().parent)]
 
-from pydantic import TypeAdapter  # noqa: E402
-from sendcloud_orders.models import OrderUpsert  # noqa: E402
+from prism import prism_command, running_prism  # noqa: E402
 
+from contracts.contract import load_contract  # noqa: E402
 from contracts.server import RunningServer, running_server  # noqa: E402
 
 BATCH = 100
 _MARK_A, _MARK_B = b"AAAAAAAAAAAA", b"BBBBBBBBBBBB"
+_WRK_SCRIPT = Path(__file__).with_name("wrk_upsert.lua")
+SPECS = {"sendcloud": "sendcloud-orders-v3.yaml", "karrio": "karrio-batch-orders.yaml"}
 
 
-def _order(order_id: str, integration: int) -> dict[str, Any]:
+def sendcloud_order(order_id: str, integration: int) -> dict[str, Any]:
     return {
         "order_id": order_id,
         "order_number": "ON-" + order_id,
@@ -77,159 +89,65 @@ def _order(order_id: str, integration: int) -> dict[str, Any]:
     }
 
 
-def template() -> bytes:
-    """A 100-order body: orders 0..49 are A-000..A-049, 50..99 are B-000..B-049 (integration by parity).
+def karrio_order(order_id: str, integration: int) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "order_date": "2024-03-01",
+        "source": "shop" if integration % 2 else "API",
+        "shipping_to": {
+            "person_name": "John Doe",
+            "company_name": "Candles & Co",
+            "address_line1": "Stadhuisplein 15",
+            "postal_code": "5341AB",
+            "city": "Oss",
+            "country_code": "NL",
+            "email": "john@example.com",
+            "phone_number": "+31612345678",
+        },
+        "line_items": [
+            {"title": "Cylinder candle", "sku": "CC-1", "quantity": 2, "weight": 0.5, "weight_unit": "KG",
+             "value_amount": 7.0, "value_currency": "EUR"},
+            {"title": "Orange card", "quantity": 1, "weight": 0.05, "weight_unit": "KG",
+             "value_amount": 3.5, "value_currency": "EUR"},
+        ],  # fmt: skip
+        "options": {"signature_required": False},
+        "metadata": {"channel": "web", "campaign": "spring"},
+    }
 
-    The markers are replaced per request; putting the previous B token in A makes half the keys existing.
-    """
+
+def template(dialect: str) -> bytes:
+    """A 100-order body: orders 0..49 are A-000..A-049, 50..99 are B-000..B-049; the markers are replaced per
+    request (putting the previous B token in A makes half the keys existing)."""
+    make = sendcloud_order if dialect == "sendcloud" else karrio_order
     orders = [
-        _order(
-            f"{(_MARK_A if i < BATCH // 2 else _MARK_B).decode()}-{i % (BATCH // 2):03d}",
-            7 if i % 2 else 739283,
-        )
+        make(f"{(_MARK_A if i < BATCH // 2 else _MARK_B).decode()}-{i % (BATCH // 2):03d}", 7 if i % 2 else 739283)
         for i in range(BATCH)
     ]
-    return orjson.dumps(orders)
+    body: Any = orders if dialect == "sendcloud" else {"orders": orders}
+    return orjson.dumps(body)
 
 
-def baseline(body: bytes, seconds: float) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) per orjson.loads + whole-batch validation of one 100-order body.
-
-    The server's validation: strict JSON-mode pydantic on the generated models, on the re-encoded items.
-    """
-    adapter = TypeAdapter(list[OrderUpsert])
-    runs, start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while time.perf_counter() - start < seconds:
-        adapter.validate_json(orjson.dumps(orjson.loads(body)), strict=True)
-        runs += 1
-    return (time.perf_counter() - start) / runs, (time.process_time() - cpu_start) / runs
-
-
-def _fresh() -> bytes:
-    return uuid.uuid4().hex[:12].encode()
-
-
-BodyMaker = Callable[[], bytes]
-
-
-def _mix(body: bytes, mix: str) -> BodyMaker:
-    """A per-connection body generator for one upsert mix."""
-    state = {"a": _fresh(), "b": _fresh()}
-
-    def make() -> bytes:
-        if mix == "new":
-            state["a"], state["b"] = _fresh(), _fresh()
-        elif mix == "half":  # first half: the keys of the previous request's second half
-            state["a"], state["b"] = state["b"], _fresh()
-        return body.replace(_MARK_A, state["a"]).replace(_MARK_B, state["b"])
-
-    return make
-
-
-def run_load(
-    server: RunningServer, body: bytes, mix: str, connections: int, seconds: float
-) -> dict[str, float]:
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker() -> None:
-        make = _mix(body, mix)
-        mine: list[float] = []
-        with httpx.Client(base_url=server.api_url, auth=server.auth, timeout=30) as client:
-            if mix == "existing":
-                client.post("/orders", content=make(), headers={"content-type": "application/json"})
-            while time.perf_counter() < deadline:
-                payload = make()
-                start = time.perf_counter()
-                response = client.post(
-                    "/orders", content=payload, headers={"content-type": "application/json"}
-                )
-                mine.append(time.perf_counter() - start)
-                if response.status_code != 201:
-                    with lock:
-                        failures.append(f"{response.status_code} {response.text[:200]}")
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    begin = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds + 60)
-    elapsed = time.perf_counter() - begin
-    if failures:
-        raise SystemExit(f"{len(failures)} failed requests, e.g. {failures[0]}")
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "req_s": len(latencies) / elapsed,
-        "orders_s": len(latencies) * BATCH / elapsed,
-        "p50_ms": 1000 * latencies[len(latencies) // 2],
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-    }
-
-
-_WRK_SCRIPT = Path(__file__).with_name("wrk_upsert.lua")
-
-
-def run_wrk(
-    server: RunningServer, body: bytes, mix: str, connections: int, seconds: float
-) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile(suffix=".json") as template_file:
-        template_file.write(body)
-        template_file.flush()
-        env = dict(
-            os.environ,
-            BENCH_TEMPLATE=template_file.name,
-            BENCH_MIX=mix,
-            BENCH_RUN=uuid.uuid4().hex[:4],
-            BENCH_AUTH="Basic " + base64.b64encode(f"{server.username}:{server.password}".encode()).decode(),
-        )
-        threads = max(1, min(2, connections))
-        if mix == "existing":  # create the keys first, so every timed request is an update
-            warm = ["wrk", "-t", str(threads), "-c", str(threads), "-d", "1s", "-s", str(_WRK_SCRIPT)]
-            subprocess.run(
-                [*warm, server.api_url + "/orders"], env=env, capture_output=True, check=True, timeout=60
-            )
-        cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s"]
-        out = subprocess.run(
-            [*cmd, "-s", str(_WRK_SCRIPT), server.api_url + "/orders"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        ).stdout
-    match = re.search(r"RESULT (.*)", out)
-    if not match:
-        raise SystemExit(f"unexpected wrk output:\n{out}")
-    r = {k: float(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
-    if r["non2xx"] or r["socket_errors"]:
-        raise SystemExit(f"wrk saw failures: {r}")
-    elapsed = r["duration_us"] / 1e6
-    return {
-        "requests": r["requests"],
-        "req_s": r["requests"] / elapsed,
-        "orders_s": r["requests"] * BATCH / elapsed,
-        "p50_ms": r["p50_us"] / 1000,
-        "p99_ms": r["p99_us"] / 1000,
-    }
+# -- measuring --------------------------------------------------------------------------------------------
 
 
 def _descendants(pid: int) -> list[int]:
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
         for child in children:
             found.extend(_descendants(int(child)))
     return found
 
 
 def cpu_seconds(pid: int) -> float:
-    """user + system CPU of a process and its live descendants (uvicorn workers)."""
+    """user + system CPU of a process and its live descendants (uvicorn workers, node)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for proc in _descendants(pid):
@@ -242,116 +160,246 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    total = 0
+    for proc in _descendants(pid):
+        try:
+            for line in Path(f"/proc/{proc}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return total / 1024
 
 
-def _timed_get(client: httpx.Client, url: str, params: dict[str, Any] | None, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url, params=params)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200, response.text[:200]
-    return 1000 * statistics.median(times)
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str  # the batch operation's URL
+    header: tuple[str, str]
+    pid: int
 
 
-def read_side(server: RunningServer, body: bytes, total: int) -> dict[str, float]:
-    """Fill to `total` stored orders, then RSS and GET /orders latencies at that size."""
-    with httpx.Client(base_url=server.api_url, auth=server.auth, timeout=60) as client:
-        count = _count_orders(server)
-        make = _mix(body, "new")
-        while count < total:
-            response = client.post("/orders", content=make(), headers={"content-type": "application/json"})
-            assert response.status_code == 201, response.text[:200]
-            count += BATCH
-        result = {"orders": float(count)}
-        if server.pid:
-            result["rss_mib"] = rss_mib(server.pid)
-        result["first_page_ms"] = _timed_get(client, "/orders", None, 20)
-        result["filtered_ms"] = _timed_get(
-            client,
-            "/orders",
-            {"integration": "739283", "status": "FULFILLED", "order_created_at_min": "2024-03-01"},
-            20,
+def run_wrk(target: Target, body: bytes, mix: str, connections: int, seconds: float) -> dict[str, float]:
+    """One wrk run; requests, req/s, p50/p99 and the target's CPU ms per request."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as template_file:
+        template_file.write(body)
+        template_file.flush()
+        env = dict(
+            os.environ,
+            BENCH_TEMPLATE=template_file.name,
+            BENCH_MIX=mix,
+            BENCH_RUN=uuid.uuid4().hex[:4],
+            BENCH_AUTH_HEADER=target.header[0],
+            BENCH_AUTH=target.header[1],
         )
-        result["by_order_id_ms"] = _timed_get(client, "/orders", {"order_id": "x-unknown"}, 20)
-        response = client.get("/orders", params={"page_size": 200})
-        for _ in range(min(250, count // 200 - 2)):  # up to 50,000 orders deep
-            response = client.get(response.links["next"]["url"])
-        result["deep_cursor_ms"] = _timed_get(client, response.links["next"]["url"], None, 20)
-        if server.pid:
-            result["rss_after_reads_mib"] = rss_mib(server.pid)
-    return result
+        threads = max(1, min(2, connections))
+        if mix == "existing":  # create the keys first, so every timed request names stored keys
+            warm = ["wrk", "-t", str(threads), "-c", str(threads), "-d", "1s", "-s", str(_WRK_SCRIPT)]
+            subprocess.run([*warm, target.url], env=env, capture_output=True, check=True, timeout=60)
+        cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s"]
+        cpu_before = cpu_seconds(target.pid)
+        out = subprocess.run(
+            [*cmd, "-s", str(_WRK_SCRIPT), target.url],
+            env=env, capture_output=True, text=True, check=True, timeout=seconds + 60,
+        ).stdout  # fmt: skip
+        cpu = cpu_seconds(target.pid) - cpu_before
+    match = re.search(r"RESULT (.*)", out)
+    if not match:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
+    r = {k: float(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+    if r["non2xx"] or r["socket_errors"]:
+        raise SystemExit(f"wrk saw failures against {target.name}: {r}")
+    elapsed = r["duration_us"] / 1e6
+    return {
+        "requests": r["requests"],
+        "req_s": r["requests"] / elapsed,
+        "p50_ms": r["p50_us"] / 1000,
+        "p99_ms": r["p99_us"] / 1000,
+        "cpu_ms": 1000 * cpu / max(r["requests"], 1),
+    }
 
 
-def _count_orders(server: RunningServer) -> int:
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+def _stored_orders(db_path: str) -> int:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         return int(conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
     finally:
         conn.close()
 
 
+def _pending_operations(db_path: str) -> int:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM operations WHERE pending = 1").fetchone()[0])
+    finally:
+        conn.close()
+
+
+# -- the write benchmark ------------------------------------------------------------------------------------
+
+
+def _check_accepted(target: Target, body: bytes) -> None:
+    """One request by hand first: the body must be accepted (a 4xx would make wrk's numbers meaningless)."""
+    sample = body.replace(_MARK_A, b"probe" + uuid.uuid4().hex[:7].encode()).replace(_MARK_B, b"probeB")
+    headers = {target.header[0]: target.header[1], "content-type": "application/json"}
+    answer = httpx.post(target.url, content=sample, headers=headers, timeout=30)
+    if answer.status_code >= 300:
+        raise SystemExit(f"{target.name} refused the benchmark body: {answer.status_code} {answer.text[:300]}")
+
+
+def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) -> None:
+    spec = SPECS[dialect]
+    contract = load_contract(spec)
+    operation = contract.batch_write
+    body = template(dialect)
+    print(f"\n## {dialect} ({spec}): POST {contract.base_path}{operation.path}, {BATCH} orders, "
+          f"{len(body) / 1024:.1f} KiB, {contract.processing.mode}")  # fmt: skip
+    print("| mix | server | req/s | p50 ms | p99 ms | CPU ms/req | req/s vs Prism | CPU/req vs Prism |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    with ExitStack() as stack:
+        ours: RunningServer = stack.enter_context(running_server(spec_path=spec, workers=1))
+        assert ours.pid is not None
+        header = next(iter(ours.headers.items()))
+        targets = [Target("reference", ours.api_url + operation.path, header, ours.pid)]
+        if prism is not None:
+            url, pid = stack.enter_context(running_prism(prism, ROOT / "spec" / spec))
+            targets.append(Target("Prism", url + operation.path, header, pid))
+        for target in targets:
+            _check_accepted(target, body)
+        for round_no, mix in enumerate(args.mixes):
+            results: dict[str, dict[str, float]] = {}
+            started = time.monotonic()
+            saved_before = _stored_orders(ours.db_path)
+            for target in targets if round_no % 2 == 0 else targets[::-1]:  # alternate who goes first
+                results[target.name] = run_wrk(target, body, mix, args.connections, args.duration)
+                if target.name == "reference":
+                    saved_during = _stored_orders(ours.db_path) - saved_before
+                    load_seconds = time.monotonic() - started
+            base = results.get("Prism")
+            for name, r in results.items():
+                ratio = f"{r['req_s'] / base['req_s']:.2f}x" if base and name != "Prism" else "–"
+                cpu_ratio = f"{r['cpu_ms'] / base['cpu_ms']:.2f}" if base and name != "Prism" else "–"
+                print(f"| {mix} | {name} | {r['req_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                      f"{r['cpu_ms']:.2f} | {ratio} | {cpu_ratio} |")  # fmt: skip
+            if contract.processing.asynchronous:
+                _background(ours, results["reference"], saved_before, saved_during, load_seconds, started)
+
+
+def _background(
+    ours: RunningServer, r: dict[str, float], before: int, during: int, load_seconds: float, started: float
+) -> None:
+    """Orders the worker saved while the load ran, and how long the queue took to empty afterwards."""
+    deadline = time.monotonic() + 600
+    while _pending_operations(ours.db_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    total = time.monotonic() - started
+    saved = _stored_orders(ours.db_path) - before
+    accepted = int(r["requests"]) * BATCH
+    print(f"  background: {during / load_seconds:.0f} orders/s saved while accepting "
+          f"({r['req_s'] * BATCH:.0f} orders/s accepted); queue empty {total - load_seconds:.1f} s after "
+          f"the load: {accepted} orders accepted, {saved} new rows, {accepted / total:.0f} orders/s "
+          "processed overall")  # fmt: skip
+
+
+# -- memory and the read side at N stored orders --------------------------------------------------------
+
+
+def fill(db_path: str, total: int) -> float:
+    """``total`` Sendcloud orders written straight into a new database with the server's own row code."""
+    from contracts.server._documents import encode_body, key_text, key_values, now_iso, row_values
+    from contracts.server._shape import shape_of
+    from contracts.server._storage import Store
+
+    shape = shape_of(load_contract(SPECS["sendcloud"]))
+    store = Store(db_path, shape, background_checkpoint=False)
+    start, stamp = time.perf_counter(), now_iso()
+    try:
+        for first in range(0, total, 50_000):
+            rows = []
+            for n in range(first, min(total, first + 50_000)):
+                document = sendcloud_order(f"M{n:08d}", 7 if n % 2 else 739283)
+                key = key_text(key_values(shape, document))
+                body = encode_body(shape, document)
+                rows.append(row_values(shape, "demo", key, document, body,
+                                       created_at=stamp, modified_at=stamp, visible_at=0.0))  # fmt: skip
+            with store.write() as conn:
+                store.insert_many(conn, rows)
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    return time.perf_counter() - start
+
+
+def _median_ms(client: httpx.Client, url: str, repeat: int = 20) -> float:
+    times = []
+    for _ in range(repeat):
+        begin = time.perf_counter()
+        answer = client.get(url)
+        times.append(time.perf_counter() - begin)
+        assert answer.status_code == 200, answer.text[:200]
+    return 1000 * statistics.median(times)
+
+
+def memory(total: int) -> None:
+    folder = tempfile.mkdtemp(prefix="orders-contract-bench-")
+    try:
+        db_path = str(Path(folder) / "million.sqlite3")
+        seconds = fill(db_path, total)
+        size = Path(db_path).stat().st_size / 2**20
+        print(f"\n## {total:,} stored orders (sendcloud): filled in {seconds:.0f} s, database {size:.0f} MiB")
+        with running_server(db_path=db_path, workers=1) as server:
+            assert server.pid is not None
+            rss_start = rss_mib(server.pid)
+            with httpx.Client(base_url=server.api_url, auth=server.auth, timeout=60) as client:
+                first = _median_ms(client, server.api_url + "/orders")
+                filtered = _median_ms(client, server.api_url + "/orders?order_id=M00000042")
+                answer = client.get("/orders", params={"page_size": 200})
+                depth = 200
+                walk_start = time.perf_counter()
+                while depth < total // 2:
+                    answer = client.get(answer.links["next"]["url"])
+                    depth += 200
+                walk = time.perf_counter() - walk_start
+                deep = _median_ms(client, answer.links["next"]["url"])
+                deep_100 = _median_ms(client, answer.links["next"]["url"].replace("page_size=200", "page_size=100"))
+            rss_end = rss_mib(server.pid)
+        print("| measure | value |\n| --- | --- |")
+        print(f"| server RSS after start | {rss_start:.0f} MiB |")
+        print(f"| server RSS after the reads below ({depth // 200} pages walked) | {rss_end:.0f} MiB |")
+        print(f"| first page (100 orders), median of 20 | {first:.2f} ms |")
+        print(f"| `order_id` filter, median of 20 | {filtered:.2f} ms |")
+        print(f"| page {depth:,} orders deep via the keyset cursor (200 orders), median of 20 | {deep:.2f} ms |")
+        print(f"| same cursor, 100 orders | {deep_100:.2f} ms |")
+        print(f"| walking {depth // 200} pages of 200 | {walk:.1f} s ({1000 * walk / (depth // 200):.2f} ms/page) |")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _load_note() -> Iterator[None]:
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start "
+          "(other processes share the cores: compare the side-by-side ratios and CPU ms per request)")  # fmt: skip
+    yield
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--fill", type=int, default=100_000, help="orders stored before the read benchmark")
-    parser.add_argument("--loadgen", choices=["auto", "wrk", "httpx"], default="auto")
-    parser.add_argument("--reads-only", action="store_true", help="skip the write scenarios")
+    parser.add_argument("--specs", nargs="+", choices=sorted(SPECS), default=["sendcloud", "karrio"])
+    parser.add_argument("--mixes", nargs="+", choices=["new", "half", "existing"], default=["new", "existing"])
+    parser.add_argument("--no-prism", action="store_true", help="skip the Prism baseline")
+    parser.add_argument("--memory", type=int, default=0, metavar="N", help="also fill N orders and read")
     args = parser.parse_args()
-    loadgen = args.loadgen
-    if loadgen == "auto":
-        loadgen = "wrk" if shutil.which("wrk") else "httpx"
-    load = run_wrk if loadgen == "wrk" else run_load
-
-    body = template()
-    per_call, per_call_cpu = baseline(body, min(args.duration, 3.0))
-    ceiling = 1 / per_call
-    print(f"payload: {BATCH} orders, {len(body) / 1024:.1f} KiB; load generator: {loadgen}, "
-          f"{args.connections} connections, {args.duration:g} s per scenario")  # fmt: skip
-    print(f"baseline (this process): orjson.loads + pydantic validation = {1000 * per_call:.2f} ms wall, "
-          f"{1000 * per_call_cpu:.2f} ms CPU → ceiling {ceiling:.0f} req/s ({ceiling * BATCH:.0f} orders/s) "
-          "on one core")  # fmt: skip
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start "
-          "(other processes share the cores; CPU ms/req = the server's own CPU time)")  # fmt: skip
-    columns = (
-        "workers",
-        "mix",
-        "req/s",
-        "orders/s",
-        "p50 ms",
-        "p99 ms",
-        "vs ceiling",
-        "CPU vs base",
-        "CPU ms/req",
-        "1-core req/s",
-    )
-    widths = (7, 9, 8, 9, 7, 7, 10, 11, 10, 12)
-    print(" ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
-    for workers in [] if args.reads_only else args.workers:
-        with running_server(workers=workers) as server:
-            for mix in ("new", "half", "existing"):
-                assert server.pid is not None
-                cpu_before = cpu_seconds(server.pid)
-                r = load(server, body, mix, args.connections, args.duration)
-                cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu_before) / r["requests"]
-                print(f"{workers:>7} {mix:>9} {r['req_s']:>8.1f} {r['orders_s']:>9.0f} {r['p50_ms']:>7.1f} "
-                      f"{r['p99_ms']:>7.1f} {r['req_s'] / ceiling:>10.2f} "
-                      f"{cpu_ms / 1000 / per_call_cpu:>11.2f} {cpu_ms:>10.2f} "
-                      f"{1000 / cpu_ms:>12.0f}")  # fmt: skip
-    if args.fill < 1000:
-        return
-    with running_server(workers=1) as server:
-        reads = read_side(server, body, args.fill)
-    print("read side (1 worker): " + ", ".join(f"{k}={v:.1f}" for k, v in reads.items()))
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    if shutil.which("wrk") is None:
+        raise SystemExit("error: wrk is not installed; install it with `apt-get install -y wrk`")
+    prism = None if args.no_prism else prism_command()
+    with _load_note():
+        for dialect in args.specs:
+            write_side(dialect, args, prism)
+        if args.memory:
+            memory(args.memory)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 -- wrk script for bench/server_load.py: POST 100-order batches with per-request order ids.
 -- env: BENCH_TEMPLATE (file with markers AAAAAAAAAAAA / BBBBBBBBBBBB), BENCH_MIX (new|half|existing),
---      BENCH_AUTH (Authorization header value), BENCH_RUN (unique prefix of this run, 4 chars)
+--      BENCH_AUTH (credentials header value), BENCH_AUTH_HEADER (its name; Authorization when unset),
+--      BENCH_RUN (unique prefix of this run, 4 chars)
 local threads = {}
 
 function setup(thread)
@@ -16,7 +17,7 @@ function init(args)
   run = os.getenv("BENCH_RUN")
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+  wrk.headers[os.getenv("BENCH_AUTH_HEADER") or "Authorization"] = os.getenv("BENCH_AUTH")
   counter = 0
   a = string.format("%s%02dx%05d", run, tid, 0)
   b = string.format("%s%02dy%05d", run, tid, 0)
