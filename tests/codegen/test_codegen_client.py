@@ -291,7 +291,17 @@ def test_errors_survive_pickling_as_process_pools_need() -> None:
     body = json.dumps({"errors": [{"detail": "bad", "source": {"pointer": "/data/attributes/[1]/order_id"}}]})
     api = ApiError(400, body.encode(), {"x-request-id": "r1"})
     odd = UnexpectedResponse(httpx.Response(200, content=b"[]", request=httpx.Request("GET", BASE)), "no")
-    for error in (api, odd, BatchSizeError(0, 1, 100), ChunkError(100, 100, [], api)):
+    timeout = httpx.ReadTimeout("slow", request=httpx.Request("POST", BASE))
+    with make_client(Recorder(echo_upsert)) as client, pytest.raises(RequestValidationError) as invalid:
+        client.upsert_orders([{"order_id": 5}])
+    for error in (
+        api,
+        odd,
+        BatchSizeError(0, 1, 100),
+        ChunkError(100, 100, [], api),
+        ChunkError(0, 3, [], timeout),
+        invalid.value,
+    ):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)
         assert vars(copy).keys() == vars(error).keys()
