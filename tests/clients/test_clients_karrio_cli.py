@@ -1,5 +1,6 @@
-"""Karrio end to end through the CLI: `serve --spec karrio-batch-orders --check-clients` (the real reference
-server with its background worker), the generated `karrio_batches` client, and `clients report --spec`."""
+"""Karrio end to end through the CLI: `serve --spec karrio-batch-orders --check-clients --workers 2` (the
+real reference server with its background worker; what one worker process saw of an operation is judged in
+the other through the shared check store), the generated `karrio_batches` client, `clients report --spec`."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("karrio-cli")
     port = free_port()
-    args = ["serve", "--spec", SPEC, "--check-clients", "--port", str(port)]
+    args = ["serve", "--spec", SPEC, "--check-clients", "--port", str(port), "--workers", "2"]
     args += ["--db", str(folder / "karrio.sqlite3"), "--processing-delay", "0.3"]
     args += ["--report-dir", str(folder / "reports")]
     url = f"http://127.0.0.1:{port}"
