@@ -50,18 +50,21 @@ START_SECONDS = 30
 SUITE_SECONDS = 900
 
 # Parts that still fail while issue 8's migration is in progress (the lead removes these marks at the end).
+# Checked on 2026-12-02 with variants of the spec: with the key members reordered and the timestamps not
+# required, `run` passes every rule but schema.responses (the 400 below), so these are all the causes.
 SERVER_TIMESTAMPS = pytest.mark.xfail(
     strict=False,
-    reason="the reference server answers items without the spec's required created_at/updated_at",
+    reason="the server's batch results lack the required created_at/updated_at (reads have them)",
 )
 RULES_REKEY = pytest.mark.xfail(
     strict=False,
-    reason="rules re-key the ownership member (warehouse_code) and build same-key items for a 3-member key",
+    reason="strategies.id_member() re-keys key.members[0], here the ownership member warehouse_code;"
+    " batch results lack created_at/updated_at; GET /stock-items/-1 answers an undocumented 400",
 )
 CONFORMANCE_SPEC = pytest.mark.xfail(
     strict=False,
     reason="the embedded server's demo accounts own integers (7, 739283, 8) where warehouse_code is a string;"
-    " and the rules re-key the ownership member, as for run",
+    " and the causes of the run test",
 )
 
 
