@@ -144,14 +144,15 @@ def serve_with_checks(
     report_dir: str | None = None,
     store_path: str | None = None,
     min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY,
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL,
 ) -> None:
-    """`orders-contract serve --check-clients`: like `serve`, behind the client checks; on shutdown the
-    totals are printed and, with `report_dir`, the JSON and JUnit reports are written."""
+    """`orders-contract serve --check-clients`: like `serve`, behind the client checks of the spec it
+    serves; on shutdown the totals are printed and, with `report_dir`, the JSON and JUnit reports are
+    written."""
     from contracts.server import SETTINGS_ENV, create_app, prepare_database, uvicorn_options
 
-    config = CheckConfig(
-        store_path or _default_store_path(settings.db_path), min_retry_delay, settings.spec_path
-    )
+    store_file = store_path or _default_store_path(settings.db_path)
+    config = CheckConfig(store_file, min_retry_delay, settings.spec_path, min_poll_interval)
     checker = config.checker()
     store = fresh_store(config, parse_scripts(scripts, checker))
     prepare_database(settings)
