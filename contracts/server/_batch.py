@@ -151,8 +151,9 @@ class Batch:
 
     def key_of(self, document: Any) -> tuple[tuple[Any, ...], str]:
         values = key_values(self.shape, document)
-        kept = tuple(values[i] for i in self.key_positions)
-        return values, key_text(kept)
+        if len(self.key_positions) == len(values):
+            return values, key_text(values)
+        return values, key_text(tuple(values[i] for i in self.key_positions))
 
     def validate(self, items: list[Any]) -> tuple[list[Item], list[Located]]:
         errors: list[Located] = []

@@ -188,9 +188,7 @@ def from_models(adapter: TypeAdapter[Any]) -> Accepts | None:
 
         schema = adapter.json_schema(mode="validation", schema_generator=Generator)
         _bound_depth(schema)
-        validator = jsonschema_rs.Draft202012Validator(
-            schema, keywords=_keywords(mirror[-1].leaves), pattern_options=jsonschema_rs.RegexOptions()
-        )
+        validator = jsonschema_rs.Draft202012Validator(schema, keywords=_keywords(mirror[-1].leaves))
     except Exception as exc:  # noqa: BLE001 - any failure means: no fast path, pydantic decides alone
         log.info("fast batch check unavailable (%s): every batch is validated by pydantic", exc)
         return None
