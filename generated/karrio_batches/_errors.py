@@ -28,12 +28,12 @@ __all__ = [
     "BatchSizeError",
     "ChunkError",
     "ErrorDetail",
+    "OperationFailed",
+    "OperationTimeout",
     "PageLimitError",
     "RequestValidationError",
     "UnexpectedResponse",
     "parse_pointer",
-    "OperationFailed",
-    "OperationTimeout",
     "pointer_get",
 ]
 
@@ -155,9 +155,18 @@ class ErrorDetail:
         )
 
     def describe(self) -> str:
+        """``item 3: line_items.0.sku: <detail>`` (the location prefix of a message-path detail not repeated)."""
         where = ".".join(str(t) for t in self.field_path) or "-"
         item = f"item {self.batch_index}: " if self.batch_index is not None else ""
-        return f"{item}{where}: {self.detail or self.title or self.code or 'invalid'}"
+        text = self.detail or self.title or self.code or "invalid"
+        if (
+            LOCATION_STYLE == "message_path"
+            and LOCATION_HEAD
+            and text.startswith(LOCATION_HEAD)
+            and ": " in text
+        ):
+            text = text.split(": ", 1)[1]
+        return f"{item}{where}: {text}"
 
 
 def _details(body: bytes) -> tuple[ErrorDetail, ...]:
@@ -267,9 +276,9 @@ class RequestValidationError(_Picklable, ValueError):
         for e in exc.errors():
             loc = tuple(t for t in e["loc"] if isinstance(t, (str, int)))
             at, path = index, loc
-            if index is None and BATCH_ITEMS_FIELD and loc[:1] == (BATCH_ITEMS_FIELD,) and len(loc) > 1:
-                if isinstance(loc[1], int):
-                    at, path = loc[1], loc[2:]
+            in_batch = index is None and BATCH_ITEMS_FIELD and loc[:1] == (BATCH_ITEMS_FIELD,)
+            if in_batch and len(loc) > 1 and isinstance(loc[1], int):
+                at, path = loc[1], loc[2:]
             body_path = (
                 *((BATCH_ITEMS_FIELD,) if BATCH_ITEMS_FIELD and index is not None else ()),
                 *((index,) if index is not None else ()),

@@ -30,11 +30,11 @@ from .models import (
 )
 
 __all__ = [
-    "AsyncKarrioBatchesClient",
-    "KarrioBatchesClient",
-    "DEFAULT_BASE_URL",
     "BATCH_MAX_ITEMS",
     "BATCH_MIN_ITEMS",
+    "DEFAULT_BASE_URL",
+    "AsyncKarrioBatchesClient",
+    "KarrioBatchesClient",
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)

@@ -34,11 +34,11 @@ from .models import (
 )
 
 __all__ = [
-    "AsyncOrdersClient",
-    "OrdersClient",
-    "DEFAULT_BASE_URL",
     "BATCH_MAX_ITEMS",
     "BATCH_MIN_ITEMS",
+    "DEFAULT_BASE_URL",
+    "AsyncOrdersClient",
+    "OrdersClient",
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)

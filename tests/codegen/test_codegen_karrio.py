@@ -173,7 +173,7 @@ def test_located_errors_of_a_rejected_batch_are_parsed() -> None:
         (0, ("shipping_to", "country_code"), "invalid"),
         (None, (), "empty"),
     ]
-    assert "item 1: line_items: orders[1].line_items: This field is required." in str(caught.value)
+    assert "HTTP 400: item 1: line_items: This field is required.; item 0: shipping_to" in str(caught.value)
 
 
 def test_chunked_batches_return_one_operation_per_chunk_and_a_failure_is_located() -> None:

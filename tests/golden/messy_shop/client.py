@@ -33,11 +33,11 @@ from .models import (
 )
 
 __all__ = [
-    "AsyncShopClient",
-    "ShopClient",
-    "DEFAULT_BASE_URL",
     "BATCH_MAX_ITEMS",
     "BATCH_MIN_ITEMS",
+    "DEFAULT_BASE_URL",
+    "AsyncShopClient",
+    "ShopClient",
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)

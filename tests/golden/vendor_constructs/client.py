@@ -29,12 +29,12 @@ from .models import (
 )
 
 __all__ = [
-    "AsyncConstructsClient",
-    "ConstructsClient",
-    "DEFAULT_BASE_URL",
     "BATCH_MAX_ITEMS",
     "BATCH_MIN_ITEMS",
+    "DEFAULT_BASE_URL",
     "WEBHOOK_PAYLOADS",
+    "AsyncConstructsClient",
+    "ConstructsClient",
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
