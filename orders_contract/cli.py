@@ -145,11 +145,44 @@ def _root(
     """Spec-first models, client, reference server and conformance suite for batch-order APIs."""
 
 
+class _Interrupted(BaseException):  # noqa: N818 - not an error: the user asked to stop
+    """SIGINT / SIGTERM outside a run (which handles them itself): unwind, say so, exit 130."""
+
+
+class _EarlySignals:
+    """The handler until a command installs its own; ``received`` tells that command (and ``main``) that
+    a signal came, even when the exception it raised was swallowed (a gc callback, a broad except)."""
+
+    received = 0
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received += 1
+        raise _Interrupted(signum)
+
+
+_EARLY = _EarlySignals()
+
+
+def _quiet(hook: Any) -> Any:
+    def quiet(info: Any) -> None:
+        if not isinstance(info.exc_value, _Interrupted):
+            hook(info)
+
+    return quiet
+
+
 def main() -> None:
-    # SIGTERM before a command installs its own handling ends the process like Ctrl-C (exit 130)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # `nohup` and `cmd &` ignore some: keep that
+            signal.signal(sig, _EARLY)
+    sys.unraisablehook = _quiet(sys.unraisablehook)
     try:
         app()
-    except KeyboardInterrupt:
+    except (_Interrupted, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exc:
+        if _EARLY.received and exc.code in (0, None):  # never 0 after a signal
+            print("interrupted", file=sys.stderr)
+            sys.exit(130)
+        raise

@@ -110,6 +110,9 @@ class RuleContext:
     shrink_budget: float = 4.0
     created: set[Any] = field(default_factory=set)
     undeleted: dict[Any, str] = field(default_factory=dict)  # id -> why cleanup could not delete it
+    in_flight: dict[Any, list[Any]] = field(default_factory=dict)  # items sent, not yet known stored or not
+    refused: list[list[Any]] = field(default_factory=list)  # items of refused batches of the current rule
+    deleted: int = 0  # items of this run deleted again by cleanups
     delete_broken: str = ""  # set when a DELETE got no answer: later cleanups leave it to the final one
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)

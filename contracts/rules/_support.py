@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from ..contract import MISSING, pointer_get
 from ..strategies import ExpectedError, InvalidBatch, id_member, mark_member, set_pointer
-from ._base import RuleContext
+from ._base import RuleContext, RuleNotApplicable
 from ._http import Api, Reply, TargetError
 from ._running import StopRun, poll, property_run
 
@@ -119,6 +119,11 @@ def post_batch(
     operation = ctx.contract.batch_write
     if raw is None and body is MISSING:
         body = ctx.contract.batch.wrap(list(items or []))
+    listed = ctx.contract.batch.items_of(body) if raw is None else None
+    sent = [i for i in listed or [] if isinstance(i, dict)]
+    token = object()
+    with ctx._lock:
+        ctx.in_flight[token] = sent  # until the answer names what was stored (an interrupt may come first)
     reply = ctx.api.request(
         operation.method,
         operation.url_path(),
@@ -128,6 +133,12 @@ def post_batch(
         headers=headers,
     )
     note_created(ctx, reply)
+    with ctx._lock:
+        del ctx.in_flight[token]
+        if not accepted(ctx, reply):
+            ctx.refused.append(sent)  # swept when the rule fails: a broken server may store them anyway
+        elif ctx.contract.processing.asynchronous:
+            ctx.in_flight[reply.exchange] = sent  # stored later: known once the operation is read
     return reply
 
 
@@ -238,6 +249,8 @@ def processed_ids(ctx: RuleContext, reply: Reply, count: int | None = None) -> l
         _remember(ctx, ids)
     else:
         final, _ = wait_operation(ctx, reply)
+        with ctx._lock:
+            ctx.in_flight.pop(reply.exchange, None)
         status = str(pointer_get(final.data, operation.status, ""))
         resources = pointer_get(final.data, operation.resources, None)
         if not isinstance(resources, list):
@@ -399,14 +412,30 @@ def after_processing(ctx: RuleContext, template: Order) -> None:
         read_back(ctx, ids[0])
 
 
-def cleanup(ctx: RuleContext, budget: float = 10.0, *, api: Api | None = None, final: bool = False) -> int:
+def cleanup(
+    ctx: RuleContext,
+    budget: float = 10.0,
+    *,
+    api: Api | None = None,
+    final: bool = False,
+    sweep: bool = False,
+) -> int:
     """Delete the items this run created, when the contract binds a delete operation (bounded in time);
     how many were deleted.
 
     What cannot be deleted goes to ``ctx.undeleted`` with the reason. After a DELETE got no answer (or
     while the target is not answering) later cleanups only collect; the ``final`` one (at the end of the
-    run, through ``api`` if given) tries everything left once more."""
+    run, through ``api`` if given) tries everything left once more. ``sweep`` (after a failed rule) also
+    looks up by key the items of batches the target refused, in case it stored them anyway."""
     api = api or ctx.api
+    with ctx._lock:
+        refused, ctx.refused = ctx.refused, []
+        if sweep or final:
+            for n, batch in enumerate(refused):
+                ctx.in_flight[("refused", n, id(batch))] = batch
+    stopping = api.stop is not None and api.stop.is_set()
+    if (final or sweep) and not (stopping and not final):
+        _sweep_in_flight(ctx, api, min(10.0, budget / 2))
     with ctx._lock:
         ids = list(ctx.created)
         ctx.created.clear()
@@ -417,7 +446,6 @@ def cleanup(ctx: RuleContext, budget: float = 10.0, *, api: Api | None = None, f
     if not ctx.contract.has("delete"):
         _left(ctx, ids, "x-contract binds no delete operation")
         return 0
-    stopping = api.stop is not None and api.stop.is_set()
     if not final and (ctx.delete_broken or api.no_answer_streak or stopping):
         _left(ctx, ids, ctx.delete_broken or ("interrupted" if stopping else "the target was not answering"))
         return 0
@@ -439,12 +467,35 @@ def cleanup(ctx: RuleContext, budget: float = 10.0, *, api: Api | None = None, f
                 break
             if reply.status in (200, 202, 204):
                 done += 1
+                ctx.deleted += 1
             elif reply.status not in (404, 410):  # already gone is fine
                 _left(ctx, [pk], f"{operation.method} answered {reply.describe(80)}")
     except BaseException:  # interrupted: what was not tried yet is left for the final cleanup
         _left(ctx, ids[n:], "interrupted")
         raise
     return done
+
+
+def _sweep_in_flight(ctx: RuleContext, api: Api, budget: float) -> None:
+    """Find by key the items of batches whose answer never came (interrupted, no answer) or whose
+    operation was not read, so the cleanup deletes them too (bounded; needs a list operation)."""
+    with ctx._lock:
+        items = [item for batch in ctx.in_flight.values() for item in batch]
+        ctx.in_flight.clear()
+    if not items or not ctx.contract.has("list") or ctx.contract.listing is None:
+        return
+    end = time.monotonic() + budget
+    run_api, ctx.api = ctx.api, api
+    try:
+        for item in items:
+            if time.monotonic() > end:
+                break
+            try:
+                find_by_key(ctx, item)  # remembers what it finds
+            except (AssertionError, TargetError, RuleNotApplicable):
+                break
+    finally:
+        ctx.api = run_api
 
 
 def _left(ctx: RuleContext, ids: Sequence[Any], reason: str) -> None:

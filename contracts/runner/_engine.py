@@ -208,7 +208,8 @@ def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
             f"rule crashed: {type(exc).__name__}: {exc} ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
         )
     finally:
-        cleanup(ctx, budget=min(30.0, max(0.5, ctx.api.remaining())))
+        failed = result.status == "failed"
+        cleanup(ctx, budget=min(30.0, max(0.5, ctx.api.remaining())), sweep=failed)
         result.duration_s = time.monotonic() - started
     if result.status == "failed" and not result.reproduction:
         _reproduce(result, ctx, mark)
@@ -305,9 +306,7 @@ class SuiteSession:
         """Delete what is left (through a fresh client: the run's may have been interrupted mid-request);
         bounded by ``budget`` seconds. Returns (deleted, {id: why it is left behind})."""
         config, ctx = self.config, self.ctx
-        pending = bool(ctx.created or ctx.undeleted)
-        deleted = 0
-        if pending:
+        if ctx.created or ctx.undeleted or ctx.in_flight or ctx.refused:
             api = Api(
                 config.base_url,
                 config.username,
@@ -319,7 +318,7 @@ class SuiteSession:
                 headers=dict(config.headers),
             )
             try:
-                deleted = cleanup(ctx, budget, api=api, final=True)
+                cleanup(ctx, budget, api=api, final=True)
             except Interrupted:
                 with ctx._lock:
                     for pk in ctx.created:
@@ -327,7 +326,7 @@ class SuiteSession:
                     ctx.created.clear()
             finally:
                 api.close()
-        return deleted, {str(k): v for k, v in ctx.undeleted.items()}
+        return ctx.deleted, {str(k): v for k, v in ctx.undeleted.items()}
 
     def close(self) -> None:
         self.api.close()
@@ -364,7 +363,7 @@ def run_suite(
                 done = {r.id for r in report.results}
                 report.not_run = [r.id for r in session.rules if r.id not in done]
             try:
-                with stop.armed() if report.interrupted else nullcontext():
+                with stop.armed(again=True) if report.interrupted else nullcontext():
                     report.deleted, report.left_behind = session.final_cleanup(
                         3.0 if report.interrupted else 15.0
                     )

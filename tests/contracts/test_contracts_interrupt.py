@@ -1,0 +1,77 @@
+"""SIGINT / SIGTERM at random moments of a real `orders-contract run` process: it stops within about a
+second, deletes what it created, lists the rules that finished, says "interrupted" and exits 130 (never 0)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from contracts.contract import load_contract, pointer_get
+from contracts.server import running_server_in_thread
+
+MOMENTS = 7  # bounded: each is a fresh process (about 2 s of start-up on a busy machine)
+SCRIPT = "from orders_contract.cli import main; main()"
+
+
+def _stored(server: Any) -> list[Any]:
+    contract = load_contract(None)
+    assert contract.listing is not None
+    reply = httpx.get(
+        server.api_url + contract.operation("list").url_path(),
+        params={"page_size": "100"},
+        auth=(server.username, server.password),
+        timeout=10,
+    )
+    assert reply.status_code == 200, reply.text
+    found = pointer_get(reply.json(), contract.listing.results, [])
+    assert isinstance(found, list)
+    return found
+
+
+def _start(server: Any) -> subprocess.Popen[str]:
+    args = ["run", "--base-url", server.api_url, "--owned", "7", "--owned", "739283", "--profile", "ci"]
+    env = {**os.environ, "ORDERS_CONTRACT_USERNAME": server.username}
+    env["ORDERS_CONTRACT_PASSWORD"] = server.password
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def test_a_signal_at_any_moment_stops_cleans_up_and_exits_130() -> None:
+    moments = random.Random(10).sample([0.6 + 0.45 * i for i in range(14)], MOMENTS)
+    outcomes = []
+    with running_server_in_thread() as server:
+        for n, delay in enumerate(moments):
+            process = _start(server)
+            try:
+                time.sleep(delay)
+                sent = time.monotonic()
+                process.send_signal(signal.SIGTERM if n == 0 else signal.SIGINT)
+                output, _ = process.communicate(timeout=30)
+                stopped_in = time.monotonic() - sent
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait(5)
+            outcomes.append((delay, process.returncode, stopped_in, output))
+        left = _stored(server)
+    for delay, code, stopped_in, output in outcomes:
+        lines = [line for line in output.splitlines() if line.strip()]
+        assert code == 130, f"signal after {delay:.2f}s: exit {code}\n{output}"
+        assert lines and lines[-1].startswith("interrupted"), output
+        assert "Traceback" not in output, output
+        assert stopped_in < 5, (
+            f"signal after {delay:.2f}s: {stopped_in:.1f}s to stop"
+        )  # 1 s + bounded cleanup
+    assert left == [], f"{len(left)} orders left behind: {[o.get('order_id') for o in left][:5]}"
