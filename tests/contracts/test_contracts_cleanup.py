@@ -53,7 +53,8 @@ class _Forward(BaseHTTPRequestHandler):
 @pytest.fixture
 def delete_hangs() -> Iterator[tuple[str, Any]]:
     with running_server_in_thread() as server:
-        handler = type("Forward", (_Forward,), {"upstream": server.base_url, "stop": threading.Event()})
+        stop = threading.Event()
+        handler = type("Forward", (_Forward,), {"upstream": server.base_url, "stop": stop})
         proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         proxy.daemon_threads = True
         thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -61,7 +62,7 @@ def delete_hangs() -> Iterator[tuple[str, Any]]:
         try:
             yield f"http://127.0.0.1:{proxy.server_port}/api/v3", server
         finally:
-            handler.stop.set()
+            stop.set()
             proxy.shutdown()
             proxy.server_close()
 
