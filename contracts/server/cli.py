@@ -114,11 +114,30 @@ def serve_command(
         ) from None
     if (check_clients or script) and not _checked_serve:
         raise _fail("--check-clients is not available here; run it through the `orders-contract` command")
+    busy = _cannot_listen(settings.host, settings.port)
+    if busy:  # before the banner: one line and exit 2, not uvicorn's exit 3 after it
+        raise _fail(
+            f"cannot listen on {settings.host}:{settings.port}: {busy} (stop what uses it, or pass --port)"
+        )
     _announce(settings, contract, custom_accounts=config is not None and "accounts" in values)
     if check_clients or script:
         _checked_serve[0](settings, scripts=script or [], report_dir=str(report_dir) if report_dir else None)
         return
     serve(settings)
+
+
+def _cannot_listen(host: str, port: int) -> str:
+    """Why ``host:port`` cannot be bound ("" when it can); bound the way uvicorn binds (SO_REUSEADDR)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return ""
 
 
 def _announce(settings: ServerSettings, contract: Contract, *, custom_accounts: bool) -> None:
