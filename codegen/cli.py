@@ -167,7 +167,10 @@ def generate(
         raise typer.Exit(1)
 
 
-def lint(spec: Annotated[Path, typer.Argument(help="OpenAPI spec file to check.")]) -> None:
+def lint(
+    spec: Annotated[Path, typer.Argument(help="OpenAPI spec file to check.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
     """Print validation errors, normaliser rewrites and examples that fail their own schema."""
     from ._examples import check_examples
     from ._generate import contract_of, package_name, prepare
@@ -182,7 +185,14 @@ def lint(spec: Annotated[Path, typer.Argument(help="OpenAPI spec file to check."
         except SpecError as exc:
             findings = list(exc.findings)
         findings = [*findings, *check_examples(loaded.document)]
-    _print_findings(findings, title=f"{loaded.name} (package {package})")
+    if as_json:
+        import dataclasses
+        import json
+
+        found = [dataclasses.asdict(f) for f in findings]
+        typer.echo(json.dumps({"spec": loaded.name, "package": package, "findings": found}, indent=2))
+    else:
+        _print_findings(findings, title=f"{loaded.name} (package {package})")
     if has_errors(findings):
         raise typer.Exit(1)
 
