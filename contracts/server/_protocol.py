@@ -247,6 +247,8 @@ class ContractHttpProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, detail: str) -> None:
         """Answer ``status`` with the contract's error body, then close (lingering)."""
+        if self.transport.is_closing() or self._lingering:
+            return
         self.logger.info("refused a request from %s: %s", self.client, detail)
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
