@@ -23,14 +23,19 @@ T = TypeVar("T")
 def poll(
     ctx: RuleContext, fetch: Callable[[], T], done: Callable[[T], bool], timeout: float | None = None
 ) -> T:
-    """Call ``fetch`` until ``done`` (bounded by ``poll_timeout`` and the run deadline); last value back."""
-    limit = time.monotonic() + min(timeout if timeout is not None else ctx.poll_timeout, ctx.api.remaining())
+    """Call ``fetch`` until ``done`` (bounded by ``poll_timeout`` and the run deadline); last value back.
+
+    The last call is made once the bound has passed (but before the run deadline), so what is done just
+    within the bound is seen."""
+    bound = timeout if timeout is not None else ctx.poll_timeout
+    limit = time.monotonic() + min(bound, ctx.api.remaining() - 0.25)
     delay = 0.02
     while True:
         value = fetch()
-        if done(value) or time.monotonic() + delay > limit:
+        left = limit - time.monotonic()
+        if done(value) or left <= 0:
             return value
-        time.sleep(delay)
+        time.sleep(min(delay, left))
         delay = min(delay * 2, 0.5)
 
 
