@@ -323,8 +323,11 @@ def test_deeply_nested_json_bodies_give_api_errors_not_recursion_errors() -> Non
 
 def test_a_2xx_body_that_does_not_match_the_schema_raises_unexpected_response() -> None:
     rec = Recorder(httpx.Response(200, json={"data": {"id": 5}}))
-    with make_client(rec) as client, pytest.raises(UnexpectedResponse):
+    with make_client(rec) as client, pytest.raises(UnexpectedResponse) as caught:
         client.get_order(5)
+    assert "7 validation error(s) for OrderResponse: data.created_at: Field required" in str(caught.value)
+    assert "data.id: Input should be a valid string" in str(caught.value) and "(+4 more)" in str(caught.value)
+    assert {"data.id", "data.order_id", "data.order_number"} <= set(caught.value.fields)
 
 
 def test_delete_returns_none_and_update_sends_only_given_fields() -> None:

@@ -240,18 +240,25 @@ def _field_errors(exc: pydantic.ValidationError, limit: int = 3) -> str:
 
 
 class UnexpectedResponse(ApiError):
-    """A 2xx answer whose body does not match the documented schema; ``problem`` names the fields."""
+    """A 2xx answer whose body does not match the documented schema.
 
-    def __init__(self, response: httpx.Response, problem: str) -> None:
+    ``problem`` says what is wrong (the first failing fields); ``fields`` lists every failing field as a
+    dotted path (``data.id``), empty when the body as a whole is the problem.
+    """
+
+    def __init__(self, response: httpx.Response, problem: str, fields: tuple[str, ...] = ()) -> None:
         super().__init__(response.status_code, response.content, response.headers)
-        self.problem = problem
+        self.problem, self.fields = problem, fields
         self.args = (f"HTTP {response.status_code}: unexpected response body: {problem}",)
 
     @classmethod
     def invalid(
         cls, response: httpx.Response, model: str, exc: pydantic.ValidationError
     ) -> UnexpectedResponse:
-        return cls(response, f"{exc.error_count()} validation error(s) for {model}: {_field_errors(exc)}")
+        fields = tuple(".".join(str(t) for t in e["loc"]) for e in exc.errors())
+        return cls(
+            response, f"{exc.error_count()} validation error(s) for {model}: {_field_errors(exc)}", fields
+        )
 
 
 class RequestValidationError(_Picklable, ValueError):
