@@ -387,7 +387,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--specs", nargs="+", choices=sorted(SPECS), default=["sendcloud", "karrio"])
+    parser.add_argument("--specs", nargs="*", choices=sorted(SPECS), default=["sendcloud", "karrio"])
     parser.add_argument("--mixes", nargs="+", choices=["new", "half", "existing"], default=["new", "existing"])
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism baseline")
     parser.add_argument("--memory", type=int, default=0, metavar="N", help="also fill N orders and read")

@@ -155,7 +155,10 @@ class Batch:
             return values, key_text(values)
         return values, key_text(tuple(values[i] for i in self.key_positions))
 
-    def validate(self, items: list[Any]) -> tuple[list[Item], list[Located]]:
+    def validate(self, items: list[Any], *, queued: bool = False) -> tuple[list[Item], list[Located]]:
+        """Accepted items and located errors.  ``queued``: only the documents are needed now (an operation
+        stores them for later): no stored body, and no key unless duplicates are refused; a document
+        nested too deeply for the encoder is then not noticed here (the caller checks again)."""
         errors: list[Located] = []
         open_codes = self.shape.error_codes is None
         wording = self._documented_wording() if open_codes else {}
@@ -174,16 +177,20 @@ class Batch:
         explicit_at = getter(split_pointer(explicit)) if explicit else None
         shape, key_of = self.shape, self.key_of
         plain = not self.contract.key.defaults and not shape.fill  # nothing to complete
+        keyed = not queued or self.contract.batch.duplicate_keys == "reject"
+        body, values, key = b"", (), ""
         for index, raw in enumerate(items):
             if index in bad:
                 continue
             document = raw if plain else complete_item(shape, raw)
-            try:
-                body = encode_body(shape, document)
-            except DocumentTooDeepError:
-                errors.append(self.error(index, (), "Order nests too deeply (more than 250 levels)"))
-                continue
-            values, key = key_of(document)
+            if not queued:
+                try:
+                    body = encode_body(shape, document)
+                except DocumentTooDeepError:
+                    errors.append(self.error(index, (), "Order nests too deeply (more than 250 levels)"))
+                    continue
+            if keyed:
+                values, key = key_of(document)
             explicit_id = None
             if explicit_at is not None:
                 found = explicit_at(raw)
@@ -248,9 +255,10 @@ class Batch:
             first_seen.setdefault(item.key, item.index)
         return errors
 
-    def checked(self, payload: Any) -> tuple[list[Item], list[Located]]:
-        """Shape, validation and business checks; (accepted items, located errors)."""
-        items, errors = self.validate(self.items_of(payload))
+    def checked(self, payload: Any, *, queued: bool = False) -> tuple[list[Item], list[Located]]:
+        """Shape, validation and business checks; (accepted items, located errors).  ``queued``: see
+        :meth:`validate`."""
+        items, errors = self.validate(self.items_of(payload), queued=queued)
         if not errors:
             errors = self.check_business(items)
         return items, errors

@@ -173,12 +173,25 @@ def key_values(shape: Shape, document: Any) -> tuple[Any, ...]:
     return values
 
 
+@lru_cache(maxsize=64)
+def _top_level(member: str) -> str | None:
+    """The member name of a one-token pointer, else None."""
+    tokens = split_pointer(member)
+    return tokens[0] if len(tokens) == 1 else None
+
+
 def complete_item(shape: Shape, item: dict[str, Any]) -> dict[str, Any]:
     """The item as stored: key defaults written in, and required members of the resource that the item
     leaves out (and the server does not own) filled from the resource schema (default, first enum value)."""
     completed = item
     for member, value in shape.contract.key.defaults.items():
-        if pointer_get(completed, member, None) is None:
+        top = _top_level(member)
+        if top is not None:  # the usual case, without a pointer walk
+            if completed.get(top) is None:
+                if completed is item:
+                    completed = dict(item)
+                completed[top] = value
+        elif pointer_get(completed, member, None) is None:
             if completed is item:
                 completed = dict(item)
             pointer_set(completed, member, value)

@@ -19,6 +19,7 @@ from contracts.contract import Contract, pointer_set
 
 from ._batch import Batch, Item, refuse
 from ._documents import encode_body, now_iso
+from ._errors import ErrorItem
 from ._listing import page_links, page_window, wrap_list
 from ._operations_store import OperationRow
 from ._settings import Account
@@ -80,13 +81,21 @@ def _operation_json(state: ServerState, row: OperationRow) -> dict[str, Any]:
 
 async def create_operation(state: ServerState, account: Account, payload: Any) -> tuple[int, Any]:
     batch = Batch(state, account)
-    items, errors = batch.checked(payload)
-    if errors:
-        if state.fault("partial_commit"):
-            commit_prefix(batch, items, min(index for index, _ in errors))
-        raise refuse(errors)
+    items, errors = batch.checked(payload, queued=True)  # the documents only: the worker does the rest
+    stored = b""
+    if not errors:
+        try:
+            stored = orjson.dumps([[item.index, item.document] for item in items])
+        except orjson.JSONEncodeError:  # nested too deeply: the full check below locates it
+            errors = [(-1, ErrorItem(""))]
+    if errors:  # the full check, so the answer names every problem exactly as a synchronous batch would
+        items, errors = batch.checked(payload)
+        if errors:
+            if state.fault("partial_commit"):
+                commit_prefix(batch, items, min(index for index, _ in errors))
+            raise refuse(errors)
+        stored = orjson.dumps([[item.index, item.document] for item in items])
     queued = statuses(state)[0]
-    stored = orjson.dumps([[item.index, item.document] for item in items])
     pk = state.store.add_operation(account.username, queued, stored, now_iso())  # committed here
     state.worker.wake()
     row = state.store.get_operation(account.username, pk)
