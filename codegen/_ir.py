@@ -166,7 +166,9 @@ def build_ir(doc: dict[str, Any], contract: Contract | None = None) -> tuple[Api
         error_model=error_model,
         errors=error_shape(contract),
         security=schemes,
-        header_options=header_options(doc, ops, tenant, {s.header for s in schemes}),
+        header_options=header_options(
+            doc, ops, tenant, {s.header for s in schemes}, {s.option for s in schemes}
+        ),
         webhooks=webhooks(doc, findings),
         polling=polling_of(ops, contract),
         id_carriers=ids.carriers,

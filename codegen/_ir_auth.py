@@ -15,6 +15,10 @@ from ._walk import iter_operations
 __all__ = ["HeaderOption", "Security", "Webhook", "header_options", "security", "webhooks"]
 
 _PARAMS_PREFIX = "#/components/parameters/"
+# keyword arguments every generated client constructor has: a header option must not take one of them
+_CLIENT_ARGUMENTS = frozenset(
+    "self base_url username password headers timeout retry transport http_client sleep rng clock".split()
+)
 _NOT_OPTIONS = frozenset({"accept", "content-type", "authorization", "content-length"})
 
 
@@ -94,7 +98,11 @@ def security(
 
 
 def header_options(
-    doc: dict[str, Any], ops: list[Operation], extra: tuple[str, ...], auth_headers: set[str]
+    doc: dict[str, Any],
+    ops: list[Operation],
+    extra: tuple[str, ...],
+    auth_headers: set[str],
+    reserved: set[str],
 ) -> tuple[HeaderOption, ...]:
     """Header parameters that are client-wide options: declared once under components/parameters, used
     by every operation, or named by the contract (``extra``). Other headers stay per-call arguments."""
@@ -108,7 +116,7 @@ def header_options(
     headers = [{p.name for p in op.params if p.location == "header"} for op in ops]
     everywhere = set.intersection(*headers) if headers else set()
     names = sorted({*declared, *everywhere, *extra})
-    taken = {"username", "password", "headers", "timeout", "retry", "transport", "http_client", "sleep"}
+    taken = {*_CLIENT_ARGUMENTS, *reserved}
     options = []
     for name in names:
         if name.lower() in _NOT_OPTIONS or name.lower() in {h.lower() for h in auth_headers}:
