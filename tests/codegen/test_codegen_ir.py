@@ -129,3 +129,33 @@ def test_parameters_never_shadow_generated_locals() -> None:
     ir, _ = ir_of(document)
     names = {p.py_name for op in ir.operations for p in op.params}
     assert {"params2", "self2", "class_", "id"} <= names and not {"params", "self", "class"} & names
+
+
+def test_header_options_never_shadow_constructor_arguments_or_security_options() -> None:
+    header = {"in": "header", "schema": {"type": "string"}}
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/a": {
+                "get": {
+                    "operationId": "getA",
+                    "parameters": [
+                        {"$ref": "#/components/parameters/T"},
+                        {"$ref": "#/components/parameters/K"},
+                    ],
+                    "responses": {"204": {"description": "ok"}},
+                }
+            }
+        },
+        "components": {
+            "parameters": {"T": {**header, "name": "Timeout"}, "K": {**header, "name": "Api-Key"}},
+            "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}},
+        },
+    }
+    ir, _ = ir_of(document)
+    assert [s.option for s in ir.security] == ["api_key"]
+    assert sorted((o.name, o.py_name) for o in ir.header_options) == [
+        ("Api-Key", "api_key2"),
+        ("Timeout", "timeout2"),
+    ]
