@@ -112,7 +112,7 @@ def _suggestion(api: Api, contract: Contract, method: str, path: str, body: Any)
 
 def _said(reply: Reply) -> str:
     kind = reply.headers.get("content-type", "no content type").split(";")[0]
-    text = " ".join(reply.text.split())
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(reply.text.split()))
     snippet = text if len(text) <= 60 else text[:57] + "..."
     return f"{reply.status} ({kind}{': ' + snippet if snippet else ''})"
 

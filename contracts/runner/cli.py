@@ -62,10 +62,10 @@ def execute(
         print_report(report, out)
         if stopped_server and any(r.reproduction for r in report.results if r.status == "failed"):
             out.print(
-                f"the reproductions name {stopped_server}, which has stopped: "
-                "add --keep-server to replay them",
+                f"{stopped_server} has stopped; --keep-server keeps it to replay the reproductions",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,
             )
         try:
             if report_json is not None:
