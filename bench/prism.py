@@ -62,12 +62,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_prism(command: list[str], spec: Path, *, startup: float = 60.0) -> Iterator[tuple[str, int]]:
-    """Prism mocking ``spec`` on a free 127.0.0.1 port, logging only warnings (its fastest setting);
-    yields (base URL, pid of its process group leader); stopped on exit."""
+def running_prism(
+    command: list[str], spec: Path, *, log_level: str = "info", startup: float = 60.0
+) -> Iterator[tuple[str, int]]:
+    """Prism mocking ``spec`` on a free 127.0.0.1 port (``info``: its default logging, a few lines per
+    request, here to /dev/null; ``warn``: quiet, its fastest setting); yields (base URL, pid of its process
+    group leader); stopped on exit."""
     port = _free_port()
     proc = subprocess.Popen(
-        [*command, "mock", "-h", "127.0.0.1", "-p", str(port), "--verboseLevel", "warn", str(spec)],
+        [*command, "mock", "-h", "127.0.0.1", "-p", str(port), "--verboseLevel", log_level, str(spec)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -95,4 +98,3 @@ def running_prism(command: list[str], spec: Path, *, startup: float = 60.0) -> I
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-

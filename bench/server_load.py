@@ -105,10 +105,23 @@ def karrio_order(order_id: str, integration: int) -> dict[str, Any]:
             "phone_number": "+31612345678",
         },
         "line_items": [
-            {"title": "Cylinder candle", "sku": "CC-1", "quantity": 2, "weight": 0.5, "weight_unit": "KG",
-             "value_amount": 7.0, "value_currency": "EUR"},
-            {"title": "Orange card", "quantity": 1, "weight": 0.05, "weight_unit": "KG",
-             "value_amount": 3.5, "value_currency": "EUR"},
+            {
+                "title": "Cylinder candle",
+                "sku": "CC-1",
+                "quantity": 2,
+                "weight": 0.5,
+                "weight_unit": "KG",
+                "value_amount": 7.0,
+                "value_currency": "EUR",
+            },
+            {
+                "title": "Orange card",
+                "quantity": 1,
+                "weight": 0.05,
+                "weight_unit": "KG",
+                "value_amount": 3.5,
+                "value_currency": "EUR",
+            },
         ],  # fmt: skip
         "options": {"signature_required": False},
         "metadata": {"channel": "web", "campaign": "spring"},
@@ -120,7 +133,10 @@ def template(dialect: str) -> bytes:
     request (putting the previous B token in A makes half the keys existing)."""
     make = sendcloud_order if dialect == "sendcloud" else karrio_order
     orders = [
-        make(f"{(_MARK_A if i < BATCH // 2 else _MARK_B).decode()}-{i % (BATCH // 2):03d}", 7 if i % 2 else 739283)
+        make(
+            f"{(_MARK_A if i < BATCH // 2 else _MARK_B).decode()}-{i % (BATCH // 2):03d}",
+            7 if i % 2 else 739283,
+        )
         for i in range(BATCH)
     ]
     body: Any = orders if dialect == "sendcloud" else {"orders": orders}
@@ -244,7 +260,9 @@ def _check_accepted(target: Target, body: bytes) -> None:
     headers = {target.header[0]: target.header[1], "content-type": "application/json"}
     answer = httpx.post(target.url, content=sample, headers=headers, timeout=30)
     if answer.status_code >= 300:
-        raise SystemExit(f"{target.name} refused the benchmark body: {answer.status_code} {answer.text[:300]}")
+        raise SystemExit(
+            f"{target.name} refused the benchmark body: {answer.status_code} {answer.text[:300]}"
+        )
 
 
 def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) -> None:
@@ -254,51 +272,62 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
     body = template(dialect)
     print(f"\n## {dialect} ({spec}): POST {contract.base_path}{operation.path}, {BATCH} orders, "
           f"{len(body) / 1024:.1f} KiB, {contract.processing.mode}")  # fmt: skip
-    print("| mix | server | req/s | p50 ms | p99 ms | CPU ms/req | req/s vs Prism | CPU/req vs Prism |")
+    print("| mix | server | req/s | p50 ms | p99 ms | CPU ms/req | reference req/s ÷ this "
+          "| reference CPU ÷ this |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     with ExitStack() as stack:
         ours: RunningServer = stack.enter_context(running_server(spec_path=spec, workers=1))
         assert ours.pid is not None
         header = next(iter(ours.headers.items()))
         targets = [Target("reference", ours.api_url + operation.path, header, ours.pid)]
+        if contract.processing.asynchronous:  # the accept path alone: a worker that never gets to run
+            idle: RunningServer = stack.enter_context(
+                running_server(spec_path=spec, workers=1, processing_delay=86_400)
+            )
+            assert idle.pid is not None
+            targets.append(Target("reference, accept only", idle.api_url + operation.path, header, idle.pid))
         if prism is not None:
-            url, pid = stack.enter_context(running_prism(prism, ROOT / "spec" / spec))
-            targets.append(Target("Prism", url + operation.path, header, pid))
+            for name, level in (("Prism", "info"), ("Prism quiet", "warn")):
+                url, pid = stack.enter_context(running_prism(prism, ROOT / "spec" / spec, log_level=level))
+                targets.append(Target(name, url + operation.path, header, pid))
         for target in targets:
             _check_accepted(target, body)
         for round_no, mix in enumerate(args.mixes):
             results: dict[str, dict[str, float]] = {}
-            started = time.monotonic()
-            saved_before = _stored_orders(ours.db_path)
-            for target in targets if round_no % 2 == 0 else targets[::-1]:  # alternate who goes first
+            background = ""
+            for target in targets if round_no % 2 == 0 else targets[::-1]:  # alternate the order
+                saved_before, started = _stored_orders(ours.db_path), time.monotonic()
                 results[target.name] = run_wrk(target, body, mix, args.connections, args.duration)
-                if target.name == "reference":
-                    saved_during = _stored_orders(ours.db_path) - saved_before
-                    load_seconds = time.monotonic() - started
-            base = results.get("Prism")
+                if target.name == "reference" and contract.processing.asynchronous:
+                    background = _background(ours.db_path, results[target.name], saved_before, started)
+            mine = [r for name, r in results.items() if not name.startswith("Prism")]
             for name, r in results.items():
-                ratio = f"{r['req_s'] / base['req_s']:.2f}x" if base and name != "Prism" else "–"
-                cpu_ratio = f"{r['cpu_ms'] / base['cpu_ms']:.2f}" if base and name != "Prism" else "–"
+                ratio = cpu_ratio = "–"
+                if name.startswith("Prism"):  # each reference row against this baseline (in row order)
+                    ratio = " / ".join(f"{m['req_s'] / r['req_s']:.2f}x" for m in mine)
+                    cpu_ratio = " / ".join(f"{m['cpu_ms'] / r['cpu_ms']:.2f}" for m in mine)
                 print(f"| {mix} | {name} | {r['req_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
                       f"{r['cpu_ms']:.2f} | {ratio} | {cpu_ratio} |")  # fmt: skip
-            if contract.processing.asynchronous:
-                _background(ours, results["reference"], saved_before, saved_during, load_seconds, started)
+            if background:
+                print(background)
 
 
-def _background(
-    ours: RunningServer, r: dict[str, float], before: int, during: int, load_seconds: float, started: float
-) -> None:
+def _background(db_path: str, r: dict[str, float], before: int, started: float) -> str:
     """Orders the worker saved while the load ran, and how long the queue took to empty afterwards."""
+    load_seconds = time.monotonic() - started
+    during = _stored_orders(db_path) - before
     deadline = time.monotonic() + 600
-    while _pending_operations(ours.db_path) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while _pending_operations(db_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
     total = time.monotonic() - started
-    saved = _stored_orders(ours.db_path) - before
+    saved = _stored_orders(db_path) - before
     accepted = int(r["requests"]) * BATCH
-    print(f"  background: {during / load_seconds:.0f} orders/s saved while accepting "
-          f"({r['req_s'] * BATCH:.0f} orders/s accepted); queue empty {total - load_seconds:.1f} s after "
-          f"the load: {accepted} orders accepted, {saved} new rows, {accepted / total:.0f} orders/s "
-          "processed overall")  # fmt: skip
+    return (
+        f"  background ({'all-new' if saved else 'all-existing'} keys): {during / load_seconds:.0f} orders/s "
+        f"saved while accepting {r['req_s'] * BATCH:.0f} orders/s; queue empty {total - load_seconds:.1f} s "
+        f"after the load; {accepted} orders accepted, {saved} new rows stored, "
+        f"{accepted / total:.0f} orders/s processed from the first request to the empty queue"
+    )
 
 
 # -- memory and the read side at N stored orders --------------------------------------------------------
@@ -361,24 +390,31 @@ def memory(total: int) -> None:
                     depth += 200
                 walk = time.perf_counter() - walk_start
                 deep = _median_ms(client, answer.links["next"]["url"])
-                deep_100 = _median_ms(client, answer.links["next"]["url"].replace("page_size=200", "page_size=100"))
+                deep_100 = _median_ms(
+                    client, answer.links["next"]["url"].replace("page_size=200", "page_size=100")
+                )
             rss_end = rss_mib(server.pid)
         print("| measure | value |\n| --- | --- |")
         print(f"| server RSS after start | {rss_start:.0f} MiB |")
         print(f"| server RSS after the reads below ({depth // 200} pages walked) | {rss_end:.0f} MiB |")
         print(f"| first page (100 orders), median of 20 | {first:.2f} ms |")
         print(f"| `order_id` filter, median of 20 | {filtered:.2f} ms |")
-        print(f"| page {depth:,} orders deep via the keyset cursor (200 orders), median of 20 | {deep:.2f} ms |")
+        print(
+            f"| page {depth:,} orders deep via the keyset cursor (200 orders), median of 20 | {deep:.2f} ms |"
+        )
         print(f"| same cursor, 100 orders | {deep_100:.2f} ms |")
-        print(f"| walking {depth // 200} pages of 200 | {walk:.1f} s ({1000 * walk / (depth // 200):.2f} ms/page) |")
+        pages = depth // 200
+        print(f"| walking {pages} pages of 200 | {walk:.1f} s ({1000 * walk / pages:.2f} ms/page) |")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
 def _load_note() -> Iterator[None]:
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start "
-          "(other processes share the cores: compare the side-by-side ratios and CPU ms per request)")  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start "
+        "(other processes share the cores: compare the side-by-side ratios and CPU ms per request)"
+    )
     yield
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
@@ -388,7 +424,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--specs", nargs="*", choices=sorted(SPECS), default=["sendcloud", "karrio"])
-    parser.add_argument("--mixes", nargs="+", choices=["new", "half", "existing"], default=["new", "existing"])
+    parser.add_argument(
+        "--mixes", nargs="+", choices=["new", "half", "existing"], default=["new", "existing"]
+    )
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism baseline")
     parser.add_argument("--memory", type=int, default=0, metavar="N", help="also fill N orders and read")
     args = parser.parse_args()
