@@ -23,6 +23,16 @@ VENDOR_SPEC = REFERENCE / "sendcloud-v3-orders-openapi.yml"
 SENDCLOUD_SPECS_DIR = REFERENCE / "sendcloud-specs"
 # All 20 real Sendcloud specs only when asked (slow): ORDERS_CONTRACT_VENDOR_SPECS=all.
 ALL_VENDOR_SPECS = os.environ.get("ORDERS_CONTRACT_VENDOR_SPECS", "") == "all"
+# Every file of a generated package, sorted.
+PACKAGE_FILES = [
+    "__init__.py",
+    "_calls.py",
+    "_errors.py",
+    "_runtime.py",
+    "client.py",
+    "models.py",
+    "py.typed",
+]
 OUR_PACKAGE = REPO / "generated" / "sendcloud_orders"
 KARRIO_PACKAGE = REPO / "generated" / "karrio_batches"
 # Our own specs and the package each one generates (`make generate` / `generate --check` cover them all).

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from codegen_support import FIXTURES, REPO, VENDOR_SPEC, codegen_app
+from codegen_support import FIXTURES, PACKAGE_FILES, REPO, VENDOR_SPEC, codegen_app
 from typer.testing import CliRunner
 
 app = codegen_app()
@@ -76,15 +76,7 @@ def test_generate_any_spec_into_any_folder(tmp_path: Path) -> None:
         app, ["generate", "--spec", str(spec), "--out", str(tmp_path), "--package", "shop2"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "shop2").iterdir()) == [
-        "__init__.py",
-        "_calls.py",
-        "_errors.py",
-        "_runtime.py",
-        "client.py",
-        "models.py",
-        "py.typed",
-    ]
+    assert sorted(p.name for p in (tmp_path / "shop2").iterdir()) == PACKAGE_FILES
 
 
 @pytest.mark.parametrize("spec", BROKEN, ids=[p.stem for p in BROKEN])
