@@ -451,3 +451,18 @@ async def test_async_client_retries_chunks_and_paginates() -> None:
     async with AsyncOrdersClient(BASE, transport=httpx.MockTransport(paging)) as client:
         ids = [o.id async for o in client.iter_orders()]
     assert ids == [str(i) for i in range(6)] and len(paging.requests) == 3
+
+
+def test_a_bad_item_in_a_chunked_upsert_is_named_by_its_input_index_before_any_request() -> None:
+    orders = [order(i) for i in range(250)]
+    del orders[180]["payment_details"]["total_price"]
+    rec = Recorder(echo_upsert)
+    with make_client(rec) as client, pytest.raises(RequestValidationError) as caught:
+        client.upsert_orders_chunked(orders)
+    assert rec.requests == []
+    assert [(e.batch_index, e.field_path) for e in caught.value.errors] == [
+        (180, ("payment_details", "total_price"))
+    ]
+    assert str(caught.value).startswith(
+        "invalid OrderUpsert: item 180: payment_details.total_price: Field required"
+    )
