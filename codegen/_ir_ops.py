@@ -88,7 +88,7 @@ RESERVED_PARAM_NAMES = frozenset(
         # builtins the generated method bodies use (shadowing `id` or `filter` is harmless there)
         *("isinstance len list range set str int float bool dict tuple type super object".split()),
         *("self body items payload url params headers response page item seen following next_params".split()),
-        *("results offset chunk_size exc extra_headers max_pages timeout result chunk".split()),
+        *("results start chunk_size exc extra_headers max_pages timeout result chunk checked started".split()),
         *("poll_interval max_interval deadline".split()),
         *("asyncio datetime time httpx".split()),
     }

@@ -74,13 +74,13 @@ class _Base:
     def _prepare_list_batch_operations(
         self,
         limit: int | None,
-        offset2: int | None,
+        offset: int | None,
         extra_headers: Mapping[str, str] | None,
     ) -> tuple[str, list[tuple[str, str]], dict[str, str]]:
         url = self._url(_runtime.expand_path("/v1/batches/operations", {}))
         params: list[tuple[str, str]] = []
         _runtime.add_query(params, "limit", limit, False)
-        _runtime.add_query(params, "offset", offset2, False)
+        _runtime.add_query(params, "offset", offset, False)
         headers = self._request_headers(extra_headers)
         return url, params, headers
 
@@ -106,7 +106,7 @@ class _Base:
     def _prepare_list_orders(
         self,
         limit: int | None,
-        offset2: int | None,
+        offset: int | None,
         order_id: list[str] | None,
         source: list[str] | None,
         status: str | None,
@@ -115,7 +115,7 @@ class _Base:
         url = self._url(_runtime.expand_path("/v1/orders", {}))
         params: list[tuple[str, str]] = []
         _runtime.add_query(params, "limit", limit, False)
-        _runtime.add_query(params, "offset", offset2, False)
+        _runtime.add_query(params, "offset", offset, False)
         _runtime.add_query(params, "order_id", order_id, True)
         _runtime.add_query(params, "source", source, True)
         _runtime.add_query(params, "status", status, False)
@@ -228,7 +228,7 @@ class KarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> BatchOperationList:
         """List batch operations
@@ -237,7 +237,7 @@ class KarrioBatchesClient(_Base):
 
         ``GET /v1/batches/operations`` (operationId ``listBatchOperations``).
         """
-        url, params, headers = self._prepare_list_batch_operations(limit, offset2, extra_headers)
+        url, params, headers = self._prepare_list_batch_operations(limit, offset, extra_headers)
         payload = None
         response = self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, BatchOperationList)
@@ -246,14 +246,14 @@ class KarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         max_pages: int = 1000,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Iterator[BatchOperation]:
         """Every item of every page of :meth:`list_batch_operations`, following the next-page link (same origin
         only) until the last page; at most ``max_pages`` requests."""
         _runtime.check_max_pages(max_pages)
-        url, params, headers = self._prepare_list_batch_operations(limit, offset2, extra_headers)
+        url, params, headers = self._prepare_list_batch_operations(limit, offset, extra_headers)
         return self._paginate(
             url, params, headers, BatchOperationList, lambda page: page.results, None, max_pages
         )
@@ -311,12 +311,12 @@ class KarrioBatchesClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(OrderData, orders)
         results: list[BatchOperation] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = self.create_order_batch({"orders": chunk}, extra_headers=extra_headers)
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.append(response)
         return results
 
@@ -348,7 +348,7 @@ class KarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         order_id: list[str] | None = None,
         source: list[str] | None = None,
         status: str | None = None,
@@ -361,7 +361,7 @@ class KarrioBatchesClient(_Base):
         ``GET /v1/orders`` (operationId ``listOrders``).
         """
         url, params, headers = self._prepare_list_orders(
-            limit, offset2, order_id, source, status, extra_headers
+            limit, offset, order_id, source, status, extra_headers
         )
         payload = None
         response = self._send("GET", url, params, headers, payload, True)
@@ -371,7 +371,7 @@ class KarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         order_id: list[str] | None = None,
         source: list[str] | None = None,
         status: str | None = None,
@@ -382,7 +382,7 @@ class KarrioBatchesClient(_Base):
         only) until the last page; at most ``max_pages`` requests."""
         _runtime.check_max_pages(max_pages)
         url, params, headers = self._prepare_list_orders(
-            limit, offset2, order_id, source, status, extra_headers
+            limit, offset, order_id, source, status, extra_headers
         )
         return self._paginate(url, params, headers, OrderList, lambda page: page.results, None, max_pages)
 
@@ -528,7 +528,7 @@ class AsyncKarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> BatchOperationList:
         """List batch operations
@@ -537,7 +537,7 @@ class AsyncKarrioBatchesClient(_Base):
 
         ``GET /v1/batches/operations`` (operationId ``listBatchOperations``).
         """
-        url, params, headers = self._prepare_list_batch_operations(limit, offset2, extra_headers)
+        url, params, headers = self._prepare_list_batch_operations(limit, offset, extra_headers)
         payload = None
         response = await self._send("GET", url, params, headers, payload, True)
         return _runtime.parse(response, BatchOperationList)
@@ -546,14 +546,14 @@ class AsyncKarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         max_pages: int = 1000,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[BatchOperation]:
         """Every item of every page of :meth:`list_batch_operations`, following the next-page link (same origin
         only) until the last page; at most ``max_pages`` requests."""
         _runtime.check_max_pages(max_pages)
-        url, params, headers = self._prepare_list_batch_operations(limit, offset2, extra_headers)
+        url, params, headers = self._prepare_list_batch_operations(limit, offset, extra_headers)
         return self._paginate(
             url, params, headers, BatchOperationList, lambda page: page.results, None, max_pages
         )
@@ -611,12 +611,12 @@ class AsyncKarrioBatchesClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(OrderData, orders)
         results: list[BatchOperation] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = await self.create_order_batch({"orders": chunk}, extra_headers=extra_headers)
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.append(response)
         return results
 
@@ -648,7 +648,7 @@ class AsyncKarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         order_id: list[str] | None = None,
         source: list[str] | None = None,
         status: str | None = None,
@@ -661,7 +661,7 @@ class AsyncKarrioBatchesClient(_Base):
         ``GET /v1/orders`` (operationId ``listOrders``).
         """
         url, params, headers = self._prepare_list_orders(
-            limit, offset2, order_id, source, status, extra_headers
+            limit, offset, order_id, source, status, extra_headers
         )
         payload = None
         response = await self._send("GET", url, params, headers, payload, True)
@@ -671,7 +671,7 @@ class AsyncKarrioBatchesClient(_Base):
         self,
         *,
         limit: int | None = None,
-        offset2: int | None = None,
+        offset: int | None = None,
         order_id: list[str] | None = None,
         source: list[str] | None = None,
         status: str | None = None,
@@ -682,7 +682,7 @@ class AsyncKarrioBatchesClient(_Base):
         only) until the last page; at most ``max_pages`` requests."""
         _runtime.check_max_pages(max_pages)
         url, params, headers = self._prepare_list_orders(
-            limit, offset2, order_id, source, status, extra_headers
+            limit, offset, order_id, source, status, extra_headers
         )
         return self._paginate(url, params, headers, OrderList, lambda page: page.results, None, max_pages)
 

@@ -381,14 +381,14 @@ class OrdersClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(OrderUpsert, orders)
         results: list[OrderUpsertResult] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = self.upsert_orders(
                     chunk, sendcloud_partner_id=sendcloud_partner_id, extra_headers=extra_headers
                 )
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.extend(response.data or [])
         return results
 
@@ -682,14 +682,14 @@ class AsyncOrdersClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(OrderUpsert, orders)
         results: list[OrderUpsertResult] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = await self.upsert_orders(
                     chunk, sendcloud_partner_id=sendcloud_partner_id, extra_headers=extra_headers
                 )
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.extend(response.data or [])
         return results
 

@@ -307,12 +307,12 @@ class ShopClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(ShopPublicV1ItemsPostCreateItemsRequestItem, items)
         results: list[Any] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = self.create_items(chunk, x_partner_id=x_partner_id, extra_headers=extra_headers)
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.extend(response.data or [])
         return results
 
@@ -543,14 +543,14 @@ class AsyncShopClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(ShopPublicV1ItemsPostCreateItemsRequestItem, items)
         results: list[Any] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = await self.create_items(
                     chunk, x_partner_id=x_partner_id, extra_headers=extra_headers
                 )
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.extend(response.data or [])
         return results
 

@@ -231,12 +231,12 @@ class ConstructsClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(ParcelFull, shipments)
         results: list[VcPublicV2ShipmentsPostCreateShipmentsResponse200] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = self.create_shipments(integration_id, chunk, extra_headers=extra_headers)
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.append(response)
         return results
 
@@ -393,12 +393,12 @@ class AsyncConstructsClient(_Base):
         _runtime.check_batch_size(chunk_size, 1, BATCH_MAX_ITEMS)
         checked = _runtime.validate_all(ParcelFull, shipments)
         results: list[VcPublicV2ShipmentsPostCreateShipmentsResponse200] = []
-        for offset in range(0, len(checked), chunk_size):
-            chunk = checked[offset : offset + chunk_size]
+        for start in range(0, len(checked), chunk_size):  # `start`, not `offset`: a common parameter name
+            chunk = checked[start : start + chunk_size]
             try:
                 response = await self.create_shipments(integration_id, chunk, extra_headers=extra_headers)
             except (ApiError, httpx.TransportError) as exc:
-                raise ChunkError(offset, len(chunk), list(results), exc) from exc
+                raise ChunkError(start, len(chunk), list(results), exc) from exc
             results.append(response)
         return results
 
