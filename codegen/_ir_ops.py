@@ -85,12 +85,14 @@ class Operation:
 # locals and module names of the generated methods: a parameter must not shadow them
 RESERVED_PARAM_NAMES = frozenset(
     {
-        # builtins the generated method bodies use (shadowing `id` or `filter` is harmless there)
-        *("isinstance len list range set str int float bool dict tuple type super object".split()),
-        *("self body items payload url params headers response page item seen following next_params".split()),
-        *("results start chunk_size exc extra_headers max_pages timeout result chunk checked started".split()),
-        *("poll_interval max_interval deadline".split()),
-        *("asyncio datetime time httpx".split()),
+        # builtins the generated method bodies and annotations use (shadowing `id` or `filter` is harmless)
+        *("isinstance len list range str int float bool dict tuple".split()),
+        # locals of the generated methods
+        *("self body items payload url params headers response result".split()),
+        *("checked start chunk chunk_size results exc started extra_headers max_pages".split()),
+        *("timeout poll_interval max_interval".split()),
+        # modules the generated client imports
+        *("asyncio datetime time httpx pydantic".split()),
     }
 )
 _PRIMITIVES = {"integer": "int", "number": "float", "boolean": "bool", "string": "str"}
