@@ -282,7 +282,7 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
         targets = [Target("reference", ours.api_url + operation.path, header, ours.pid)]
         if contract.processing.asynchronous:  # the accept path alone: a worker that never gets to run
             idle: RunningServer = stack.enter_context(
-                running_server(spec_path=spec, workers=1, processing_delay=86_400)
+                running_server(spec_path=spec, workers=1, processing_delay=3600)
             )
             assert idle.pid is not None
             targets.append(Target("reference, accept only", idle.api_url + operation.path, header, idle.pid))
@@ -299,7 +299,7 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 saved_before, started = _stored_orders(ours.db_path), time.monotonic()
                 results[target.name] = run_wrk(target, body, mix, args.connections, args.duration)
                 if target.name == "reference" and contract.processing.asynchronous:
-                    background = _background(ours.db_path, results[target.name], saved_before, started)
+                    background = _background(ours.db_path, mix, results[target.name], saved_before, started)
             mine = [r for name, r in results.items() if not name.startswith("Prism")]
             for name, r in results.items():
                 ratio = cpu_ratio = "–"
@@ -312,7 +312,7 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 print(background)
 
 
-def _background(db_path: str, r: dict[str, float], before: int, started: float) -> str:
+def _background(db_path: str, mix: str, r: dict[str, float], before: int, started: float) -> str:
     """Orders the worker saved while the load ran, and how long the queue took to empty afterwards."""
     load_seconds = time.monotonic() - started
     during = _stored_orders(db_path) - before
@@ -323,7 +323,7 @@ def _background(db_path: str, r: dict[str, float], before: int, started: float) 
     saved = _stored_orders(db_path) - before
     accepted = int(r["requests"]) * BATCH
     return (
-        f"  background ({'all-new' if saved else 'all-existing'} keys): {during / load_seconds:.0f} orders/s "
+        f"  background ({mix} keys): {during / load_seconds:.0f} orders/s "
         f"saved while accepting {r['req_s'] * BATCH:.0f} orders/s; queue empty {total - load_seconds:.1f} s "
         f"after the load; {accepted} orders accepted, {saved} new rows stored, "
         f"{accepted / total:.0f} orders/s processed from the first request to the empty queue"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,6 +38,12 @@ class ItemRow(NamedTuple):
     created_at: str
     modified_at: str
     visible_at: float
+    indexed: tuple[Any, ...] = ()  # stored values of the indexed columns an update may change (when read)
+
+
+def _item_row(row: Sequence[Any]) -> ItemRow:
+    """An ``ItemRow`` from the selected columns: the six fixed ones, then the indexed values."""
+    return ItemRow(row[0], row[1], row[2], row[3], row[4], row[5], tuple(row[6:]))
 
 
 _ROW = "id, key, body, created_at, modified_at, visible_at"
@@ -122,14 +128,16 @@ class Store(OperationsTable):
         self._update_positions = tuple(
             len(_FIXED) + i for i, column in enumerate(shape.columns) if column.member not in keyed
         )
-        sets = "".join(
-            f", {shape.columns[p - len(_FIXED)].name} = v.column{4 + n}"
-            for n, p in enumerate(self._update_positions)
+        # Setting an indexed column rewrites its index entry even when the value is the same (twice the cost
+        # of the update): when the stored values are known and equal, a statement without them is used.
+        self._indexed_positions = tuple(
+            p for p in self._update_positions if shape.columns[p - len(_FIXED)].indexed
         )
-        self._update_sql = (
-            f"UPDATE items SET body = v.column2, modified_at = v.column3{sets} "
-            "FROM (VALUES {values}) AS v WHERE items.id = v.column1"
-        )
+        self._plain_positions = tuple(p for p in self._update_positions if p not in self._indexed_positions)
+        extra = "".join(f", {shape.columns[p - len(_FIXED)].name}" for p in self._indexed_positions)
+        self._key_row, self._row = _KEY_ROW + extra, _ROW + extra
+        self._update_sql = self._update_statement(self._update_positions)
+        self._update_plain_sql = self._update_statement(self._plain_positions)
         self._inserts: dict[int, str] = {}
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
@@ -224,29 +232,29 @@ class Store(OperationsTable):
 
     # -- items -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def rows_by_keys(conn: sqlite3.Connection, account: str, keys: Sequence[str]) -> list[ItemRow]:
+    def rows_by_keys(self, conn: sqlite3.Connection, account: str, keys: Sequence[str]) -> list[ItemRow]:
         """Items with these canonical keys, oldest first (uses the key index; no bodies)."""
         unique = sorted(set(keys))
         found: list[ItemRow] = []
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
-            sql = f"SELECT {_KEY_ROW} FROM items WHERE account = ? AND key IN ({','.join('?' * len(chunk))})"
-            found.extend(ItemRow(*row) for row in conn.execute(sql, (account, *chunk)))
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {self._key_row} FROM items WHERE account = ? AND key IN ({marks})"
+            found.extend(_item_row(row) for row in conn.execute(sql, (account, *chunk)))
         found.sort(key=lambda row: row.id)
         return found
 
-    @staticmethod
     def rows_by_ids(
-        conn: sqlite3.Connection, account: str, ids: Sequence[int], *, with_body: bool = True
+        self, conn: sqlite3.Connection, account: str, ids: Sequence[int], *, with_body: bool = True
     ) -> dict[int, ItemRow]:
         unique = sorted(set(ids))
         found: dict[int, ItemRow] = {}
+        columns = self._row if with_body else self._key_row
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT {_ROW if with_body else _KEY_ROW} FROM items WHERE account = ? AND id IN ({marks})"
-            found.update((row[0], ItemRow(*row)) for row in conn.execute(sql, (account, *chunk)))
+            sql = f"SELECT {columns} FROM items WHERE account = ? AND id IN ({marks})"
+            found.update((row[0], _item_row(row)) for row in conn.execute(sql, (account, *chunk)))
         return found
 
     def insert_many(self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[int]:
@@ -270,20 +278,58 @@ class Store(OperationsTable):
             )
         return found
 
-    def update_many(self, conn: sqlite3.Connection, updates: Sequence[tuple[int, Sequence[Any]]]) -> None:
+    def _update_statement(self, positions: tuple[int, ...]) -> str:
+        sets = "".join(
+            f", {self.shape.columns[p - len(_FIXED)].name} = v.column{4 + n}" for n, p in enumerate(positions)
+        )
+        return (
+            f"UPDATE items SET body = v.column2, modified_at = v.column3{sets} "
+            "FROM (VALUES {values}) AS v WHERE items.id = v.column1"
+        )
+
+    def update_many(
+        self,
+        conn: sqlite3.Connection,
+        updates: Sequence[tuple[int, Sequence[Any]]],
+        stored: Mapping[int, tuple[Any, ...]] | None = None,
+    ) -> None:
         """Rewrite matched items (document, modified_at, extracted columns); key, created_at and visible_at
-        stay.  ``updates`` holds (id, the row as :meth:`insert_many` takes it).  One statement per 100 rows
-        (``UPDATE ... FROM (VALUES ...)``)."""
+        stay.  ``updates`` holds (id, the row as :meth:`insert_many` takes it); ``stored``, per id, the
+        indexed values read with the row (``ItemRow.indexed``): equal ones are not written again.  One
+        statement per 100 rows (``UPDATE ... FROM (VALUES ...)``)."""
         if not updates:
             return
-        updates = list({pk: (pk, row) for pk, row in updates}.values())  # one id twice: the last one wins
-        positions = self._update_positions
+        latest = list({pk: (pk, row) for pk, row in updates}.values())  # one id twice: the last one wins
+        if not stored or not self._indexed_positions:
+            self._update(conn, latest, self._update_positions, self._update_sql)
+            return
+        indexed = self._indexed_positions
+
+        def same(pk: int, row: Sequence[Any]) -> bool:
+            before = stored.get(pk)
+            return before is not None and all(
+                type(row[p]) is type(value) and row[p] == value
+                for p, value in zip(indexed, before, strict=True)
+            )
+
+        unchanged = [(pk, row) for pk, row in latest if same(pk, row)]
+        changed = [(pk, row) for pk, row in latest if not same(pk, row)]
+        self._update(conn, unchanged, self._plain_positions, self._update_plain_sql)
+        self._update(conn, changed, self._update_positions, self._update_sql)
+
+    @staticmethod
+    def _update(
+        conn: sqlite3.Connection,
+        updates: list[tuple[int, Sequence[Any]]],
+        positions: tuple[int, ...],
+        sql: str,
+    ) -> None:
         width = 3 + len(positions)
         for start in range(0, len(updates), _ROWS_PER_STATEMENT):
             chunk = updates[start : start + _ROWS_PER_STATEMENT]
             values = [v for pk, row in chunk for v in (pk, row[3], row[5], *[row[p] for p in positions])]
             marks = ",".join(["(" + ",".join("?" * width) + ")"] * len(chunk))
-            conn.execute(self._update_sql.replace("{values}", marks), values)
+            conn.execute(sql.replace("{values}", marks), values)
 
     @staticmethod
     def rekey_many(conn: sqlite3.Connection, changes: Sequence[tuple[int, str]]) -> None:

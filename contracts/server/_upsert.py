@@ -134,7 +134,7 @@ def write_items(
         if target.key and target.key != item.key and state.fault("order_id_change_allowed"):
             rekeys.append((target.id, item.key))
     new_ids = state.store.insert_many(conn, inserts)
-    state.store.update_many(conn, updates)
+    state.store.update_many(conn, updates, {t.id: t.indexed for t in targets if t is not None})
     state.store.rekey_many(conn, rekeys)
     return [new_ids[value] if new else value for new, value in slots]
 

@@ -211,3 +211,26 @@ def test_timestamps_must_be_strings(server: RunningServer) -> None:
         response = c.post("/orders", json=[order])
     assert_error_shape(response, 400)
     assert pointers(response) == ["/data/attributes/[0]/order_details/order_created_at"]
+
+
+def test_an_update_keeps_the_indexed_list_columns_right_whether_they_change_or_not(
+    server: RunningServer,
+) -> None:
+    """Updates leave an indexed column alone when its value is unchanged (a cheaper statement) and rewrite
+    it when it changes: the list filter on it must follow, in one batch holding both kinds."""
+    same, renamed = make_order(), make_order()
+    number = unique("NUM")
+    same["order_number"], renamed["order_number"] = number + "-S", number + "-R"
+    with client(server) as c:
+        assert c.post("/orders", json=[same, renamed]).status_code == 201
+        same["order_details"]["status"]["code"] = "cancelled"
+        again = [same, dict(renamed, order_number=number + "-NEW")]
+        ids = [str(r["id"]) for r in c.post("/orders", json=again).json()["data"]]
+
+        def listed(value: str) -> list[int]:
+            return [str(o["id"]) for o in c.get("/orders", params={"order_number": value}).json()["data"]]
+
+        assert listed(number + "-S") == [ids[0]]
+        assert c.get(f"/orders/{ids[0]}").json()["data"]["order_details"]["status"]["code"] == "cancelled"
+        assert listed(number + "-R") == []
+        assert listed(number + "-NEW") == [ids[1]]
