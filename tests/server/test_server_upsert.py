@@ -227,7 +227,7 @@ def test_an_update_keeps_the_indexed_list_columns_right_whether_they_change_or_n
         again = [same, dict(renamed, order_number=number + "-NEW")]
         ids = [str(r["id"]) for r in c.post("/orders", json=again).json()["data"]]
 
-        def listed(value: str) -> list[int]:
+        def listed(value: str) -> list[str]:
             return [str(o["id"]) for o in c.get("/orders", params={"order_number": value}).json()["data"]]
 
         assert listed(number + "-S") == [ids[0]]
