@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperCommand, TyperGroup
 
 __all__ = ["COMMANDS", "app", "main"]
 
@@ -68,13 +68,9 @@ def _register(module_name: str, target: typer.Typer) -> Any:
     return module
 
 
-def _flag_type(self: TyperOption, ctx: Any) -> str | None:
-    """No ``<bool>`` after a flag that takes no value (typer shows one for every bool option)."""
-    return None if self.is_flag else _SHOW_TYPE(self, ctx)
-
-
-_SHOW_TYPE = TyperOption.display_type_rich
-TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+class _PlainFlag:
+    def coerce(self, value: Any, **_: Any) -> bool:
+        return bool(value)
 
 
 class LazyGroup(TyperGroup):
@@ -93,13 +89,21 @@ class LazyGroup(TyperGroup):
         if self._listing:
             return TyperCommand(name=cmd_name, help=summary)
         if cmd_name not in self.commands:
-            area = typer.Typer()
+            area = typer.Typer(rich_markup_mode=None)
             module = _register(module_name, area)
             group = typer.main.get_group(area)
             for name, command in group.commands.items():
                 command.__dict__["_area_module"] = module
                 self.commands[name] = command
         return self.commands.get(cmd_name)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        # typer coerces the root's unset --help (None) through pydantic, 0.25 s of imports for nothing:
+        # the flag is a plain bool
+        option = super().get_help_option(ctx)
+        if option is not None and getattr(option, "_runtime_param", "") is None:
+            option._runtime_param = _PlainFlag()  # type: ignore[assignment]
+        return option
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
@@ -133,6 +137,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     cls=LazyGroup,
+    rich_markup_mode=None,  # plain help: rich's help renderer alone costs 0.2 s of every --help
 )
 
 

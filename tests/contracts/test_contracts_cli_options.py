@@ -132,7 +132,7 @@ def test_help_imports_no_engine() -> None:
     probe = (
         "import sys\nfrom orders_contract.cli import main\nsys.argv = ['orders-contract'] + sys.argv[1:]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('hypothesis', 'schemathesis', 'openapi_core', 'starlette', 'httpx') "
+        "heavy = [m for m in ('hypothesis', 'schemathesis', 'openapi_core', 'starlette', 'pydantic') "
         "if m in sys.modules]\nprint('HEAVY', heavy)\n"
     )
     for args in (["--help"], ["generate", "--help"], ["run", "--help"]):
