@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import URL
 
-from contracts.contract import Contract, pointer_set
+from contracts.contract import Contract, pointer_set, split_pointer
 
 from ._batch import Batch, Item, refuse
 from ._documents import encode_body, now_iso
@@ -54,28 +54,55 @@ def statuses_of(contract: Contract) -> tuple[str, str, str, str]:
     return open_statuses[0], open_statuses[-1], operation.succeeded[0], failed
 
 
-def _operation_json(state: ServerState, row: OperationRow) -> dict[str, Any]:
+_ANSWER_PLANS: dict[int, tuple[bool, tuple[tuple[str, str, Any], ...]]] = {}
+
+
+def _answer_plan(state: ServerState) -> tuple[bool, tuple[tuple[str, str, Any], ...]]:
+    """(integer operation id?, per other required member: (name, how it is filled, value)), once per spec."""
+    found = _ANSWER_PLANS.get(id(state.shape))
+    if found is not None:
+        return found
     operation = state.contract.processing.operation
     assert operation is not None
     document = state.contract.document
-    answer: dict[str, Any] = {}
     properties, required = object_members(document, state.shape.operation_schema)
     id_schema = deref(document, properties.get(operation.id.strip("/"), {}))
-    pointer_set(answer, operation.id, row.id if id_schema.get("type") == "integer" else str(row.id))
-    pointer_set(answer, operation.status, row.status)
-    pointer_set(answer, operation.resources, orjson.loads(row.resources))
-    for name in sorted(required - set(answer)):
+    named = {
+        split_pointer(p)[0] for p in (operation.id, operation.status, operation.resources) if p.strip("/")
+    }
+    fills: list[tuple[str, str, Any]] = []
+    for name in sorted(required - named):
         schema = deref(document, properties.get(name, {}))
         if schema.get("format") == "date-time":
-            answer[name] = row.created_at if "creat" in name else row.updated_at
+            fills.append((name, "created" if "creat" in name else "updated", None))
         elif "default" in schema:
-            answer[name] = schema["default"]
+            fills.append((name, "value", schema["default"]))
         elif schema.get("enum"):
-            answer[name] = schema["enum"][0]
+            fills.append((name, "value", schema["enum"][0]))
         else:
-            answer[name] = {"boolean": False, "integer": 0, "array": [], "object": {}}.get(
-                schema.get("type"), ""
-            )
+            empty = {"boolean": False, "integer": 0, "array": [], "object": {}}.get(schema.get("type"), "")
+            fills.append((name, "value", empty))
+    found = _ANSWER_PLANS[id(state.shape)] = (id_schema.get("type") == "integer", tuple(fills))
+    return found
+
+
+def _operation_json(state: ServerState, row: OperationRow) -> dict[str, Any]:
+    operation = state.contract.processing.operation
+    assert operation is not None
+    integer_id, fills = _answer_plan(state)
+    answer: dict[str, Any] = {}
+    pointer_set(answer, operation.id, row.id if integer_id else str(row.id))
+    pointer_set(answer, operation.status, row.status)
+    pointer_set(answer, operation.resources, orjson.loads(row.resources))
+    for name, how, value in fills:
+        if name in answer:
+            continue
+        if how == "created":
+            answer[name] = row.created_at
+        elif how == "updated":
+            answer[name] = row.updated_at
+        else:
+            answer[name] = value
     return answer
 
 
@@ -215,7 +242,7 @@ class OperationWorker:
                 ids.append(_LOST_ID_OFFSET + int(time.time()))
             if state.fault("resources_name_nothing"):
                 ids = [pk + _LOST_ID_OFFSET for pk in ids]
-            resources = [self._resource(pk, completed, None) for pk in ids]
+            resources = self._completed(ids, completed)
             state.store.finish_operation(conn, row.id, final, orjson.dumps(resources), now_iso())
 
     def _targets(self, conn: Any, batch: Batch, items: list[Item]) -> list[Any]:
@@ -223,6 +250,23 @@ class OperationWorker:
         for stored in self.state.store.rows_by_keys(conn, batch.account.username, [i.key for i in items]):
             found.setdefault(stored.key, stored)
         return [found.get(item.key) for item in items]
+
+    def _completed(self, ids: list[int], status: str) -> list[dict[str, Any]]:
+        """``_resource(pk, status, None)`` for every id; one dict literal each when both members are
+        top-level (the usual case), without a pointer walk per resource."""
+        contract = self.state.contract
+        operation = contract.processing.operation
+        assert operation is not None
+        id_at, status_at = (
+            split_pointer(contract.processing.result_id),
+            split_pointer(operation.resource_status or ""),
+        )
+        if len(id_at) != 1 or len(status_at) > 1:
+            return [self._resource(pk, status, None) for pk in ids]
+        as_text = contract.key.response_id_type == "string"
+        if not status_at:
+            return [{id_at[0]: str(pk) if as_text else pk} for pk in ids]
+        return [{id_at[0]: str(pk) if as_text else pk, status_at[0]: status} for pk in ids]
 
     def _resource(self, pk: int | None, status: str, problem: str | None) -> dict[str, Any]:
         contract = self.state.contract
