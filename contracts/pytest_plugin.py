@@ -111,7 +111,11 @@ def _session(config: pytest.Config) -> SuiteSession:
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_SESSION_KEY] = session
-    config.add_cleanup(session.close)
+
+    def finish() -> None:  # deletes what the rules created (bounded), then closes
+        session.finish()
+
+    config.add_cleanup(finish)
     return session
 
 

@@ -19,9 +19,9 @@ from . import (
     _upsert_rules,
 )
 from ._base import REGISTRY, Rule, RuleContext, RuleFailed, RuleNotApplicable, RuleSkipped, registered_rules
+from ._cleanup import cleanup
 from ._curl import render_curl, render_reproduction
 from ._http import Api, Exchange, Interrupted, NoAnswer, Reply, TargetError, Unreachable
-from ._support import cleanup
 from ._validate import ResponseValidator
 
 _ = (_batch_rules, _conflict_rule, _crud_rules, _error_rules, _operation_rules, _schema_rule, _upsert_rules)

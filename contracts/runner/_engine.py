@@ -7,14 +7,13 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .._settings import active_profile
 from ..rules import (
     RULES,
     Api,
-    Exchange,
     Interrupted,
     Rule,
     RuleContext,
@@ -28,6 +27,7 @@ from ..rules import (
 from ..strategies import ContractError, load_spec
 from ._interrupt import StopSignal
 from ._preflight import PreflightFailed, preflight
+from ._results import STATUSES, RuleResult, RunReport
 
 __all__ = [
     "STATUSES",
@@ -102,61 +102,6 @@ class RunConfig:
         )
 
 
-@dataclass
-class RuleResult:
-    id: str
-    status: str  # passed | failed | skipped | not_applicable
-    duration_s: float
-    message: str = ""
-    reproduction: str = ""
-    description: str = ""
-    source: str = ""
-    exchanges: list[Exchange] = field(default_factory=list, repr=False)  # a failure's evidence (HTML)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "duration_s": round(self.duration_s, 3),
-            "message": self.message,
-            "reproduction": self.reproduction,
-        }
-
-
-@dataclass
-class RunReport:
-    target: str
-    seed: int
-    results: list[RuleResult] = field(default_factory=list)
-    duration_s: float = 0.0
-    stopped: str = ""  # why the run ended before its last rule (target silent, --max-failures)
-    not_run: list[str] = field(default_factory=list)  # rules left out by that stop or an interrupt
-    interrupted: bool = False  # SIGINT / SIGTERM: the rule running then is not reported
-    deleted: int = 0  # items this run created and deleted again
-    left_behind: dict[str, str] = field(default_factory=dict)  # id -> why cleanup could not delete it
-
-    @property
-    def exit_code(self) -> int:  # not applicable and skipped rules do not fail a run
-        if self.interrupted:
-            return 130
-        return 1 if self.stopped or any(r.status == "failed" for r in self.results) else 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "seed": self.seed,
-            "duration_s": round(self.duration_s, 3),
-            "rules": [r.to_json() for r in self.results],
-            "stopped": self.stopped,
-            "not_run": self.not_run,
-            "interrupted": self.interrupted,
-            "cleanup": {
-                "deleted": self.deleted,
-                "left_behind": [{"id": k, "reason": v} for k, v in self.left_behind.items()],
-            },
-        }
-
-
 def select_rules(ids: Sequence[str], exclude: Sequence[str] = ()) -> list[Rule]:
     """The rules named (in suite order; all when ``ids`` is empty) minus those in ``exclude``; an unknown
     id is a UsageError."""
@@ -173,9 +118,6 @@ def select_rules(ids: Sequence[str], exclude: Sequence[str] = ()) -> list[Rule]:
 
 def _ids(raw: Sequence[str]) -> list[str]:
     return [i.strip() for item in raw for i in item.split(",") if i.strip()]
-
-
-STATUSES = ("passed", "failed", "skipped", "not_applicable")
 
 
 def _run_one(rule: Rule, ctx: RuleContext) -> RuleResult:
@@ -300,6 +242,15 @@ class SuiteSession:
 
     def run(self, rule: Rule) -> RuleResult:
         self.preflight()
+        if self.api.no_answer_streak >= 2:  # callers that run rule by rule (pytest) fail fast too
+            return RuleResult(
+                rule.id,
+                "failed",
+                0.0,
+                message=f"not run: the target stopped answering ({self.api.last_no_answer})",
+                description=rule.description,
+                source=rule.source,
+            )
         return _run_one(rule, self.ctx)
 
     def final_cleanup(self, budget: float) -> tuple[int, dict[str, str]]:
@@ -327,6 +278,13 @@ class SuiteSession:
             finally:
                 api.close()
         return ctx.deleted, {str(k): v for k, v in ctx.undeleted.items()}
+
+    def finish(self, budget: float = 15.0) -> dict[str, str]:
+        """Final cleanup and close (for callers that run rule by rule); what was left behind, and why."""
+        try:
+            return self.final_cleanup(budget)[1]
+        finally:
+            self.close()
 
     def close(self) -> None:
         self.api.close()
