@@ -333,20 +333,28 @@ def _background(db_path: str, mix: str, r: dict[str, float], before: int, starte
 # -- memory and the read side at N stored orders --------------------------------------------------------
 
 
-def fill(db_path: str, total: int) -> float:
-    """``total`` Sendcloud orders written straight into a new database with the server's own row code."""
-    from contracts.server._documents import encode_body, key_text, key_values, now_iso, row_values
+def fill(db_path: str, total: int, dialect: str = "sendcloud") -> float:
+    """``total`` orders written straight into a new database with the server's own row code."""
+    from contracts.server._documents import (
+        complete_item,
+        encode_body,
+        key_text,
+        key_values,
+        now_iso,
+        row_values,
+    )
     from contracts.server._shape import shape_of
     from contracts.server._storage import Store
 
-    shape = shape_of(load_contract(SPECS["sendcloud"]))
+    shape = shape_of(load_contract(SPECS[dialect]))
+    make = sendcloud_order if dialect == "sendcloud" else karrio_order
     store = Store(db_path, shape, background_checkpoint=False)
     start, stamp = time.perf_counter(), now_iso()
     try:
         for first in range(0, total, 50_000):
             rows = []
             for n in range(first, min(total, first + 50_000)):
-                document = sendcloud_order(f"M{n:08d}", 7 if n % 2 else 739283)
+                document = complete_item(shape, make(f"M{n:08d}", 7 if n % 2 else 739283))
                 key = key_text(key_values(shape, document))
                 body = encode_body(shape, document)
                 rows.append(row_values(shape, "demo", key, document, body,
@@ -360,6 +368,8 @@ def fill(db_path: str, total: int) -> float:
 
 
 def _median_ms(client: httpx.Client, url: str, repeat: int = 20) -> float:
+    for _ in range(3):  # warm: connection, page cache
+        client.get(url)
     times = []
     for _ in range(repeat):
         begin = time.perf_counter()
@@ -370,43 +380,59 @@ def _median_ms(client: httpx.Client, url: str, repeat: int = 20) -> float:
 
 
 def memory(total: int) -> None:
+    """RSS and list latencies at ``total`` stored orders, each latency beside GET /health (the HTTP floor)."""
     folder = tempfile.mkdtemp(prefix="orders-contract-bench-")
     try:
-        db_path = str(Path(folder) / "million.sqlite3")
-        seconds = fill(db_path, total)
-        size = Path(db_path).stat().st_size / 2**20
-        print(f"\n## {total:,} stored orders (sendcloud): filled in {seconds:.0f} s, database {size:.0f} MiB")
-        with running_server(db_path=db_path, workers=1) as server:
-            assert server.pid is not None
-            rss_start = rss_mib(server.pid)
-            with httpx.Client(base_url=server.api_url, auth=server.auth, timeout=60) as client:
-                first = _median_ms(client, server.api_url + "/orders")
-                filtered = _median_ms(client, server.api_url + "/orders?order_id=M00000042")
-                answer = client.get("/orders", params={"page_size": 200})
-                depth = 200
-                walk_start = time.perf_counter()
-                while depth < total // 2:
-                    answer = client.get(answer.links["next"]["url"])
-                    depth += 200
-                walk = time.perf_counter() - walk_start
-                deep = _median_ms(client, answer.links["next"]["url"])
-                deep_100 = _median_ms(
-                    client, answer.links["next"]["url"].replace("page_size=200", "page_size=100")
-                )
-            rss_end = rss_mib(server.pid)
-        print("| measure | value |\n| --- | --- |")
-        print(f"| server RSS after start | {rss_start:.0f} MiB |")
-        print(f"| server RSS after the reads below ({depth // 200} pages walked) | {rss_end:.0f} MiB |")
-        print(f"| first page (100 orders), median of 20 | {first:.2f} ms |")
-        print(f"| `order_id` filter, median of 20 | {filtered:.2f} ms |")
-        print(
-            f"| page {depth:,} orders deep via the keyset cursor (200 orders), median of 20 | {deep:.2f} ms |"
-        )
-        print(f"| same cursor, 100 orders | {deep_100:.2f} ms |")
-        pages = depth // 200
-        print(f"| walking {pages} pages of 200 | {walk:.1f} s ({1000 * walk / pages:.2f} ms/page) |")
+        for dialect in ("sendcloud", "karrio"):
+            db_path = str(Path(folder) / f"{dialect}.sqlite3")
+            seconds = fill(db_path, total, dialect)
+            size = Path(db_path).stat().st_size / 2**20
+            print(f"\n## {total:,} stored orders ({dialect}): filled in {seconds:.0f} s, "
+                  f"database {size:.0f} MiB")  # fmt: skip
+            print("| measure | value |\n| --- | --- |")
+            with running_server(db_path=db_path, workers=1, spec_path=SPECS[dialect]) as server:
+                assert server.pid is not None
+                print(f"| server RSS after start | {rss_mib(server.pid):.0f} MiB |")
+                headers = server.headers
+                with httpx.Client(base_url=server.api_url, headers=headers, timeout=60) as client:
+                    health = _median_ms(client, server.base_url + "/health")
+                    print(f"| baseline: GET /health (HTTP and client), median of 20 | {health:.2f} ms |")
+                    reads = _cursor_reads if dialect == "sendcloud" else _offset_reads
+                    for name, value in reads(client, server, total):
+                        print(f"| {name} | {value} |")
+                print(f"| server RSS after these reads | {rss_mib(server.pid):.0f} MiB |")
+            Path(db_path).unlink()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cursor_reads(client: httpx.Client, server: RunningServer, total: int) -> Iterator[tuple[str, str]]:
+    yield "first page (100 orders), median of 20", f"{_median_ms(client, server.api_url + '/orders'):.2f} ms"
+    filtered = _median_ms(client, server.api_url + "/orders?order_id=M00000042")
+    yield "`order_id` filter, median of 20", f"{filtered:.2f} ms"
+    answer = client.get("/orders", params={"page_size": 200})
+    depth, started = 200, time.perf_counter()
+    while depth < total // 2:
+        answer = client.get(answer.links["next"]["url"])
+        depth += 200
+    walk, pages = time.perf_counter() - started, depth // 200
+    deep = answer.links["next"]["url"]
+    yield (
+        f"page {depth:,} orders deep via the keyset cursor (100 orders), median of 20",
+        (f"{_median_ms(client, deep.replace('page_size=200', 'page_size=100')):.2f} ms"),
+    )
+    yield "same cursor, 200 orders", f"{_median_ms(client, deep):.2f} ms"
+    yield f"walking {pages} pages of 200 to get there", f"{walk:.1f} s ({1000 * walk / pages:.2f} ms/page)"
+
+
+def _offset_reads(client: httpx.Client, server: RunningServer, total: int) -> Iterator[tuple[str, str]]:
+    url = server.api_url + server.contract.operation("list").path
+    yield "first page (with `count`), median of 20", f"{_median_ms(client, url):.2f} ms"
+    deep = f"{url}?offset={total // 2}"
+    yield (
+        f"page at offset {total // 2:,} (limit/offset pagination), median of 20",
+        (f"{_median_ms(client, deep):.2f} ms"),
+    )
 
 
 @contextmanager

@@ -67,8 +67,12 @@ def _values(query: Mapping[str, str], name: str, array: bool) -> list[str]:
 
 
 def _filters(state: ServerState, account: Account, query: Mapping[str, str]) -> tuple[list[str], list[Any]]:
-    where = ["account = ?", "visible_at <= ?"]
-    params: list[Any] = [account.username, time.time()]
+    where: list[str] = ["account = ?"]
+    params: list[Any] = [account.username]
+    now = time.time()
+    if not state.store.all_visible(now):  # some item may still be hidden (a processing delay)
+        where.append("visible_at <= ?")
+        params.append(now)
     if state.fault("list_ignores_filters"):
         return where, params
     for name, param in state.shape.params.items():
@@ -235,7 +239,10 @@ def _page(
     limit, offset = page_window(state, query)
     condition = " AND ".join(where)
     with state.store.read() as conn:
-        count = conn.execute(f"SELECT COUNT(*) FROM items WHERE {condition}", params).fetchone()[0]
+        if where == ["account = ?"]:  # nothing filtered and nothing hidden: the kept count
+            count = state.store.item_count(conn, params[0])
+        else:
+            count = conn.execute(f"SELECT COUNT(*) FROM items WHERE {condition}", params).fetchone()[0]
         rows = conn.execute(
             f"{_SELECT} FROM items WHERE {condition} ORDER BY id DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ._item_counts import ItemCounts
 from ._operations_store import OperationsTable
 from ._shape import Shape
 
@@ -82,10 +83,10 @@ def _schema(shape: Shape) -> list[str]:
                 f"CREATE INDEX IF NOT EXISTS items_{column.name} "
                 f"ON items(account, {column.name}{' COLLATE NOCASE' if column.nocase else ''})"
             )
-    return statements + OperationsTable.SCHEMA
+    return statements + OperationsTable.SCHEMA + ItemCounts.SCHEMA
 
 
-class Store(OperationsTable):
+class Store(OperationsTable, ItemCounts):
     """One connection per process (the event loop thread); transactions never span an await."""
 
     def __init__(
@@ -109,10 +110,13 @@ class Store(OperationsTable):
         ).decode()
         try:
             with self.write() as conn:
+                counted = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'item_counts'").fetchone()
                 for statement in _schema(shape):
                     conn.execute(statement)
                 conn.execute("INSERT OR IGNORE INTO layout (name, value) VALUES ('items', ?)", (layout,))
                 stored = conn.execute("SELECT value FROM layout WHERE name = 'items'").fetchone()[0]
+                if stored == layout:
+                    self.start_counts(conn, counted is not None)
         except BaseException:
             self.conn.close()
             raise
@@ -267,6 +271,7 @@ class Store(OperationsTable):
             chunk = rows[start : start + _ROWS_PER_STATEMENT]
             conn.execute(self._insert_sql(len(chunk)), [value for row in chunk for value in row])
         last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        self.counted_inserts(conn, rows)
         return list(range(last - len(rows) + 1, last + 1))
 
     def _insert_sql(self, count: int) -> str:
@@ -350,4 +355,6 @@ class Store(OperationsTable):
             cur = conn.execute(
                 "DELETE FROM items WHERE id = ? AND account = ? AND visible_at <= ?", (pk, account, now)
             )
+            if cur.rowcount > 0:
+                self.counted_delete(conn, account)
             return cur.rowcount > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -178,3 +179,60 @@ def test_cursor_with_an_integer_past_sqlite_range_is_invalid_not_a_500(server: R
             cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
             errors = assert_error_shape(c.get("/orders", params={"cursor": cursor}), 404)
             assert errors[0]["detail"] == "Invalid cursor"
+
+
+def test_items_written_with_a_processing_delay_stay_out_of_lists_until_visible() -> None:
+    """Lists skip the visibility test once nothing can be hidden; with a delay, hidden items stay out."""
+    from contracts.server import running_server_in_thread
+
+    with running_server_in_thread(processing_delay=1.5) as delayed, client(delayed) as c:
+        order = make_order(unique("VIS"))
+        assert c.post("/orders", json=[order]).status_code == 201
+        listed = c.get("/orders", params={"order_id": order["order_id"]}).json()["data"]
+        assert listed == []
+        assert c.get("/orders").json()["data"] == []
+        deadline = time.monotonic() + 10
+        while not c.get("/orders").json()["data"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [o["order_id"] for o in c.get("/orders").json()["data"]] == [order["order_id"]]
+
+
+def test_page_counts_follow_writes_and_match_filtered_counts(tmp_path: Any) -> None:
+    """The ``page`` listing's unfiltered count is kept in the write transactions (not counted per request):
+    it must equal the rows listed, after inserts and reused keys, and after a restart."""
+    import uuid
+
+    from contracts.server import running_server_in_thread
+
+    spec = "karrio-batch-orders.yaml"
+
+    def order(order_id: str) -> dict[str, Any]:
+        return {
+            "order_id": order_id,
+            "shipping_to": {"person_name": "Ann", "city": "Oss", "country_code": "NL"},
+            "line_items": [{"title": "Candle", "quantity": 1, "weight": 0.5, "weight_unit": "KG"}],
+        }
+
+    db = str(tmp_path / "counts.sqlite3")
+    with running_server_in_thread(spec_path=spec, db_path=db) as karrio:
+        with httpx.Client(base_url=karrio.api_url, headers=karrio.headers, timeout=30) as c:
+            ids = [f"C-{uuid.uuid4().hex[:8]}" for _ in range(5)]
+            for batch in ([order(i) for i in ids[:3]], [order(i) for i in ids[1:]]):
+                operation = c.post("/v1/batches/orders", json={"orders": batch}).json()
+                deadline = time.monotonic() + 20
+                while c.get(f"/v1/batches/operations/{operation['id']}").json()["status"] not in (
+                    "completed", "failed", "completed_with_errors",
+                ) and time.monotonic() < deadline:  # fmt: skip
+                    time.sleep(0.05)
+
+            def counts() -> tuple[int, int]:
+                page = c.get("/v1/orders", params={"limit": 100}).json()
+                return page["count"], len(page["results"])
+
+            assert counts() == (5, 5)
+            filtered = c.get("/v1/orders", params={"order_id": ids[0]}).json()
+            assert filtered["count"] == 1
+    with running_server_in_thread(spec_path=spec, db_path=db) as again:  # the count survives a restart
+        with httpx.Client(base_url=again.api_url, headers=again.headers, timeout=30) as c:
+            page = c.get("/v1/orders", params={"limit": 100}).json()
+            assert page["count"] == len(page["results"]) == 5
