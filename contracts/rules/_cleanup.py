@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._base import RuleContext, RuleNotApplicable
-from ._http import Api, TargetError
+from ._http import Api, NoAnswer, TargetError
 from ._support import find_by_key
 
 __all__ = ["cleanup"]
@@ -67,7 +67,8 @@ def cleanup(
             try:
                 reply = api.request(operation.method, path, timeout=limit)
             except TargetError as exc:
-                ctx.delete_broken = f"{operation.method} got no answer: {exc}"
+                what = "got no answer" if isinstance(exc, NoAnswer) else "failed"
+                ctx.delete_broken = f"{operation.method} {what}"
                 _left(ctx, ids[n:], ctx.delete_broken)
                 break
             if reply.status in (200, 202, 204):

@@ -55,13 +55,13 @@ def _epilogue(report: RunReport) -> list[str]:
         lines.append(f"stopped: {report.stopped}")
     if report.not_run:
         lines.append(f"not run ({len(report.not_run)}): {', '.join(report.not_run)}")
-    if report.left_behind:
-        reasons = sorted(set(report.left_behind.values()))
-        ids = list(report.left_behind)
-        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-        lines.append(
-            f"cleanup: could not delete {len(ids)} item(s) this run created: {shown} ({'; '.join(reasons)})"
-        )
+    by_reason: dict[str, list[str]] = {}
+    for pk, reason in report.left_behind.items():
+        by_reason.setdefault(reason, []).append(pk)
+    for reason, ids in by_reason.items():
+        ids.sort(key=lambda pk: (len(pk), pk))  # 2 before 10
+        shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+        lines.append(f"cleanup: could not delete {len(ids)} item(s) this run created ({reason}): {shown}")
     return lines
 
 
@@ -87,13 +87,14 @@ def write_json(report: RunReport, path: str | Path) -> None:
 
 
 def write_junit(report: RunReport, path: str | Path) -> None:
-    """One ``testcase`` per rule; failures carry the message and the reproduction."""
+    """One ``testcase`` per rule; failures carry the message and the reproduction; rules an early stop or
+    an interrupt left out are skipped test cases saying why."""
     failures = sum(r.status == "failed" for r in report.results)
-    skipped = sum(r.status in ("skipped", "not_applicable") for r in report.results)
+    skipped = sum(r.status in ("skipped", "not_applicable") for r in report.results) + len(report.not_run)
     suite = ET.Element(
         "testsuite",
         name="orders-contract",
-        tests=str(len(report.results)),
+        tests=str(len(report.results) + len(report.not_run)),
         failures=str(failures),
         skipped=str(skipped),
         errors="0",
@@ -111,6 +112,10 @@ def write_junit(report: RunReport, path: str | Path) -> None:
             ET.SubElement(case, "skipped", message=result.message)
         elif result.status == "not_applicable":
             ET.SubElement(case, "skipped", type="not_applicable", message=f"not applicable: {result.message}")
+    why = report.stopped or ("interrupted" if report.interrupted else "")
+    for rule_id in report.not_run:
+        case = ET.SubElement(suite, "testcase", classname="orders-contract", name=rule_id, time="0.000")
+        ET.SubElement(case, "skipped", type="not_run", message=f"not run: {why}")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

@@ -65,6 +65,7 @@ def test_exclude_and_max_failures(tmp_path: Path) -> None:
     result = _invoke(
         ["conformance", "--fault", "results_reversed", "--fault", "no_auth", "--rules", rules]
         + ["--exclude", "error.shape", "-x", "--seed", "3", "--report-json", str(report)]
+        + ["--junit-xml", str(tmp_path / "j.xml")]
     )
     assert result.exit_code == 1, result.output
     data = json.loads(report.read_text())
@@ -75,6 +76,8 @@ def test_exclude_and_max_failures(tmp_path: Path) -> None:
     assert data["stopped"] == "stopped after 1 failed rule(s) (--max-failures 1)"
     assert data["not_run"] == ["auth.required"]  # error.shape was excluded
     assert "not run (1): auth.required" in result.output
+    junit = (tmp_path / "j.xml").read_text()
+    assert 'name="auth.required"' in junit and 'type="not_run"' in junit
 
 
 def test_version_and_json_listings() -> None:
