@@ -258,11 +258,12 @@ def conformance_command(
     if spec is not None:
         options["spec_path"] = str(spec_path)
     with running_server(**options) as server:  # type: ignore[arg-type]
+        faults = f"; faults on: {', '.join(fault)}" if fault else ""
         console.print(
-            f"reference server for {spec_path.name} on {server.api_url} "
-            f"(faults: {', '.join(fault or ()) or 'none'})",
+            f"reference server ({spec_path.name}) on {server.api_url}{faults}",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
         config = RunConfig.against(
             server,
