@@ -42,7 +42,8 @@ DMCG_FLAGS = [
     "--target-python-version", "3.11", "--openapi-scopes", "schemas", "--use-annotated",
     "--field-constraints", "--use-standard-collections", "--use-union-operator",
     "--naming-strategy", "full-path", "--strict-types", "str", "int", "float", "bool",
-    "--disable-timestamp", "--formatters", "ruff-format",
+    "--disable-timestamp", "--formatters", "ruff-format", "--use-schema-description",
+    "--deserialize-default-values", "enum",
 ]  # fmt: skip
 
 _CALL = """

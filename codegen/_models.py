@@ -7,7 +7,9 @@ Flags follow STYLE.md, with two deliberate differences:
 * no ``--openapi-scopes paths``: the normaliser hoists every inline operation schema into
   ``components/schemas`` under a known name, so the ``schemas`` scope covers everything and the client
   templates know each class name in advance (dmcg's own path-derived names are not predictable).
-``--naming-strategy full-path`` is kept: nested inline objects get their parent's name as a prefix
+Added: ``--use-schema-description`` (a schema's description is its class docstring) and
+``--deserialize-default-values enum`` (an enum field's default is the member, not the raw value mypy
+rejects). ``--naming-strategy full-path`` is kept: nested inline objects get their parent's name as a prefix
 (``ItemPriceCurrency``) instead of numbered duplicates (``Status1``).
 Formatting is done by ``_format.ruff_format`` (isolated ruff config) rather than dmcg's formatter list.
 """
@@ -45,7 +47,7 @@ DMCG_OPTIONS: dict[str, Any] = {
     "disable_timestamp": True,
     "use_schema_description": True,  # a schema's description is its class docstring
     # an enum-typed field's default becomes the member (`Kind.parcel`), not the raw value mypy rejects
-    "set_default_enum_member": True,
+    "deserialize_default_values": [enums.DefaultValueType.Enum],
     "formatters": [],
 }
 
