@@ -235,20 +235,20 @@ def run_wrk(target: Target, body: bytes, mix: str, connections: int, seconds: fl
     }
 
 
-def _stored_orders(db_path: str) -> int:
+def _count(db_path: str, sql: str) -> int:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+        return int(conn.execute(sql).fetchone()[0])
     finally:
         conn.close()
+
+
+def _stored_orders(db_path: str) -> int:
+    return _count(db_path, "SELECT COUNT(*) FROM items")
 
 
 def _pending_operations(db_path: str) -> int:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM operations WHERE pending = 1").fetchone()[0])
-    finally:
-        conn.close()
+    return _count(db_path, "SELECT COUNT(*) FROM operations WHERE pending = 1")
 
 
 # -- the write benchmark ------------------------------------------------------------------------------------

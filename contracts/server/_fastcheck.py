@@ -6,6 +6,7 @@ validator the server answers with:
 - with the generated pydantic models, the schema is derived from the *models* (pydantic's own JSON Schema
   generator, extended): every constraint the models check appears in it, and where JSON Schema and strict
   JSON-mode pydantic differ the schema asks pydantic itself — an integer must not be a float (``1.0``),
+  date-times pass a pattern of forms pydantic surely accepts (any other form is checked by pydantic), other
   dates, times, URLs, UUIDs, decimals and patterns with class escapes are checked by pydantic's validator of
   that one value (so is anything else JSON Schema cannot say: a custom validator, a set, ...), and the
   nesting depth of free-form and unknown members is bounded like pydantic's JSON parser bounds it (200
@@ -42,6 +43,17 @@ MAX_DEPTH = 200  # pydantic's JSON parser refuses a document nested deeper than 
 _LEAF, _INT, _ANY = "x-oc-leaf", "x-oc-int", "x-oc-any"
 # A pattern is the same in every regex engine involved when it has no class escape (\d, \w, \s, \b, ...).
 _PLAIN_PATTERN = re.compile(r"^(?:[^\\]|\\[.\-\\/^$\[\]{}()*+?|])*$")
+# Date-times every pydantic datetime accepts: a real calendar day (29 February is left to pydantic), a time
+# without a leap second, at most six decimals, and an explicit zone.  Anything else is asked of pydantic.
+_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_SAFE_DATETIME = (
+    "^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-" + _DAY
+    + "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]{1,6})?"
+    + "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)  # fmt: skip
 # Core schema types JSON Schema expresses as pydantic checks them (strict, JSON input).
 _SAME = frozenset(
     {
@@ -70,6 +82,8 @@ class _Mirror(GenerateJsonSchema):
 
     def generate_inner(self, schema: Any) -> JsonSchemaValue:
         kind = schema.get("type") if isinstance(schema, Mapping) else None
+        if kind == "datetime" and self._plain_datetime(schema):
+            return {"type": "string", "pattern": _SAFE_DATETIME}  # no Python call per value
         if kind in _LEAVES or (kind == "str" and not self._plain_str(schema)):
             return self._leaf(schema)
         if kind in ("literal", "enum") and not all(isinstance(v, str) for v in self._values(schema)):
@@ -85,6 +99,12 @@ class _Mirror(GenerateJsonSchema):
         if schema["type"] == "literal":
             return list(schema["expected"])
         return [member.value for member in schema["members"]]
+
+    @staticmethod
+    def _plain_datetime(schema: Mapping[str, Any]) -> bool:
+        """A datetime without bounds whose zone may be given (``AwareDatetime``, plain ``datetime``)."""
+        constraints = ("le", "lt", "ge", "gt", "now_op", "now_utc_offset")
+        return schema.get("tz_constraint") in (None, "aware") and not any(k in schema for k in constraints)
 
     @staticmethod
     def _plain_str(schema: Mapping[str, Any]) -> bool:
@@ -188,7 +208,9 @@ def from_models(adapter: TypeAdapter[Any]) -> Accepts | None:
 
         schema = adapter.json_schema(mode="validation", schema_generator=Generator)
         _bound_depth(schema)
-        validator = jsonschema_rs.Draft202012Validator(schema, keywords=_keywords(mirror[-1].leaves))
+        validator = jsonschema_rs.Draft202012Validator(
+            schema, keywords=_keywords(mirror[-1].leaves), validate_formats=False
+        )
     except Exception as exc:  # noqa: BLE001 - any failure means: no fast path, pydantic decides alone
         log.info("fast batch check unavailable (%s): every batch is validated by pydantic", exc)
         return None
