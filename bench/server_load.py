@@ -254,6 +254,48 @@ def _pending_operations(db_path: str) -> int:
 # -- the write benchmark ------------------------------------------------------------------------------------
 
 
+@contextmanager
+def server_from(tree: Path, spec: str) -> Iterator[tuple[str, int]]:
+    """The reference server of another source tree (an older commit, e.g. ``git archive REV | tar -x``),
+    started like ``running_server`` does (settings in the environment), 1 worker, a fresh database;
+    yields (base URL, pid)."""
+    import socket
+    import urllib.request
+
+    from contracts.server import SETTINGS_ENV, ServerSettings
+
+    folder = tempfile.mkdtemp(prefix="orders-contract-before-")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = ServerSettings(host="127.0.0.1", port=port, db_path=f"{folder}/before.sqlite3", spec_path=spec)
+    env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{tree / 'generated'}")
+    env[SETTINGS_ENV] = orjson.dumps(settings.to_json_dict()).decode()
+    quiet = subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "contracts.server"], cwd=tree, env=env,
+                            stdout=quiet, stderr=quiet, start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the server of {tree} did not start") from None
+                time.sleep(0.1)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _check_accepted(target: Target, body: bytes) -> None:
     """One request by hand first: the body must be accepted (a 4xx would make wrk's numbers meaningless)."""
     sample = body.replace(_MARK_A, b"probe" + uuid.uuid4().hex[:7].encode()).replace(_MARK_B, b"probeB")
@@ -286,6 +328,10 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
             )
             assert idle.pid is not None
             targets.append(Target("reference, accept only", idle.api_url + operation.path, header, idle.pid))
+        if args.before is not None:
+            url, pid = stack.enter_context(server_from(args.before, spec))
+            base = contract.base_path + operation.path
+            targets.append(Target(f"reference before ({args.before.name})", url + base, header, pid))
         if prism is not None:
             for name, level in (("Prism", "info"), ("Prism quiet", "warn")):
                 url, pid = stack.enter_context(running_prism(prism, ROOT / "spec" / spec, log_level=level))
@@ -300,10 +346,11 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 results[target.name] = run_wrk(target, body, mix, args.connections, args.duration)
                 if target.name == "reference" and contract.processing.asynchronous:
                     background = _background(ours.db_path, mix, results[target.name], saved_before, started)
-            mine = [r for name, r in results.items() if not name.startswith("Prism")]
+            baseline = ("Prism", "reference before")
+            mine = [r for name, r in results.items() if not name.startswith(baseline)]
             for name, r in results.items():
                 ratio = cpu_ratio = "–"
-                if name.startswith("Prism"):  # each reference row against this baseline (in row order)
+                if name.startswith(baseline):  # each reference row against this baseline (in row order)
                     ratio = " / ".join(f"{m['req_s'] / r['req_s']:.2f}x" for m in mine)
                     cpu_ratio = " / ".join(f"{m['cpu_ms'] / r['cpu_ms']:.2f}" for m in mine)
                 print(f"| {mix} | {name} | {r['req_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
@@ -454,6 +501,7 @@ def main() -> None:
         "--mixes", nargs="+", choices=["new", "half", "existing"], default=["new", "existing"]
     )
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism baseline")
+    parser.add_argument("--before", type=Path, metavar="TREE", help="also the server of this source tree")
     parser.add_argument("--memory", type=int, default=0, metavar="N", help="also fill N orders and read")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
