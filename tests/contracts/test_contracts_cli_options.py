@@ -24,6 +24,13 @@ from orders_contract.cli import COMMANDS, app
 RUNNER = CliRunner()
 
 
+def _interactive_signals() -> None:
+    """In the child: SIGINT/SIGTERM as in an interactive shell. A CI job started in the background
+    (`cmd &` in a script) ignores SIGINT, which the run rightly keeps ignoring; the test wants a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _invoke(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Any:
     previous = Path.cwd()
     if cwd is not None:
@@ -152,6 +159,7 @@ def test_conformance_keeps_the_server_for_the_reproductions() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=_interactive_signals,
     )
     try:
         assert process.stdout is not None

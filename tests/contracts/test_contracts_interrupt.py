@@ -20,6 +20,13 @@ MOMENTS = 7  # bounded: each is a fresh process (about 2 s of start-up on a busy
 SCRIPT = "from orders_contract.cli import main; main()"
 
 
+def _interactive_signals() -> None:
+    """In the child: SIGINT/SIGTERM as in an interactive shell. A CI job started in the background
+    (`cmd &` in a script) ignores SIGINT, which the run rightly keeps ignoring; the test wants a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _stored(server: Any) -> list[Any]:
     contract = load_contract(None)
     assert contract.listing is not None
@@ -45,6 +52,7 @@ def _start(server: Any) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        preexec_fn=_interactive_signals,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_servers import TinyServer
 from typer.testing import CliRunner
 
 from orders_contract.cli import app
@@ -94,12 +95,10 @@ RUN_CASES: dict[str, Case] = {
 
 @pytest.fixture(scope="module")
 def targets(reference: Any, busy_port: int) -> Iterator[dict[str, Any]]:
-    from conftest import _TinyServer
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/api/v3"
-    with _TinyServer("garbage") as garbage, _TinyServer("hang") as hang:
+    with TinyServer("garbage") as garbage, TinyServer("hang") as hang:
         yield {
             "ref": reference,
             "closed": closed,
