@@ -347,7 +347,7 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 if target.name == "reference" and contract.processing.asynchronous:
                     background = _background(ours.db_path, mix, results[target.name], saved_before, started)
             baseline = ("Prism", "reference before")
-            mine = [r for name, r in results.items() if not name.startswith(baseline)]
+            mine = [results[t.name] for t in targets if not t.name.startswith(baseline)]  # in table order
             for name, r in results.items():
                 ratio = cpu_ratio = "–"
                 if name.startswith(baseline):  # each reference row against this baseline (in row order)
