@@ -49,24 +49,6 @@ owns = ["{FOREIGN}"]
 START_SECONDS = 30
 SUITE_SECONDS = 900
 
-# Parts that still fail while issue 8's migration is in progress (the lead removes these marks at the end).
-# Checked on 2026-12-02 with variants of the spec: with the key members reordered and the timestamps not
-# required, `run` passes every rule but schema.responses (the 400 below), so these are all the causes.
-SERVER_TIMESTAMPS = pytest.mark.xfail(
-    strict=False,
-    reason="the server's batch results lack the required created_at/updated_at (reads have them)",
-)
-RULES_REKEY = pytest.mark.xfail(
-    strict=False,
-    reason="strategies.id_member() re-keys key.members[0], here the ownership member warehouse_code;"
-    " batch results lack created_at/updated_at; GET /stock-items/-1 answers an undocumented 400",
-)
-CONFORMANCE_SPEC = pytest.mark.xfail(
-    strict=False,
-    reason="the embedded server's demo accounts own integers (7, 739283, 8) where warehouse_code is a string;"
-    " and the causes of the run test",
-)
-
 
 def _cli(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -168,7 +150,6 @@ def test_lint_accepts_the_spec() -> None:
     _ok(_cli("lint", SPEC))
 
 
-@SERVER_TIMESTAMPS
 def test_generated_client_round_trip_against_the_served_spec(
     generated: types.ModuleType, server: str
 ) -> None:
@@ -244,7 +225,6 @@ def test_the_served_spec_keeps_the_documented_promises(server: str) -> None:
         )
 
 
-@RULES_REKEY
 def test_run_passes_against_the_served_spec(server: str) -> None:
     """The suite against a running server, as a team runs it against its own: the bearer token, the
     warehouses the account owns and one it does not (so ownership is checked too)."""
@@ -263,6 +243,5 @@ def test_run_passes_against_the_served_spec(server: str) -> None:
     _ok(_cli("run", *target, "--profile", "ci", "--seed", "1", timeout=SUITE_SECONDS))
 
 
-@CONFORMANCE_SPEC
 def test_conformance_passes_against_the_embedded_server() -> None:
     _ok(_cli("conformance", "--spec", SPEC, "--profile", "ci", "--seed", "1", timeout=SUITE_SECONDS))

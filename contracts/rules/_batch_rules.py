@@ -239,11 +239,10 @@ def result_order(ctx: RuleContext) -> None:
                 )
         for i in sorted({0, len(batch) // 2, len(batch) - 1}):
             got = read_back(ctx, ids[i])
-            item = stored(ctx, got)
-            if ctx.contract.key.key_of(item)[0] != ctx.contract.key.key_of(batch[i])[0]:
+            held, sent = pointer_get(stored(ctx, got), member, None), pointer_get(batch[i], member, None)
+            if held != sent:
                 raise ctx.fail(
-                    f"result [{i}] names {ids[i]!r}, which holds {ctx.contract.key.key_of(item)[0]!r}, "
-                    f"not request item {i} ({ctx.contract.key.key_of(batch[i])[0]!r})",
+                    f"result [{i}] names {ids[i]!r}, which holds {held!r}, not request item {i} ({sent!r})",
                     got,
                 )
 

@@ -7,7 +7,15 @@ import copy
 from typing import Any
 
 from ..contract import Contract, pointer_get
-from ..strategies import documented_error, expected_error, id_member, owned_member, set_pointer, valid_orders
+from ..strategies import (
+    documented_error,
+    expected_error,
+    id_member,
+    other_key_members,
+    owned_member,
+    set_pointer,
+    valid_orders,
+)
 from ._base import RuleContext, rule
 from ._support import (
     after_processing,
@@ -39,7 +47,7 @@ def _orders(ctx: RuleContext) -> Any:
 
 def _second_member(contract: Contract) -> str | None:
     """The key member besides the item's own id that the rule ``key.scope`` varies."""
-    return next((m for m in contract.key.members[1:]), None)
+    return next(iter(other_key_members(contract)), None)
 
 
 @rule(

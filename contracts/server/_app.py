@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from contracts.contract import load_contract
+from contracts.contract import BoundOperation, load_contract
 
 from ._errors import ApiError, ErrorItem, error_response
 from ._faults import check_faults
@@ -24,7 +24,7 @@ from ._http import LargeBodyFault, authenticate, check_tenant_headers, read_json
 from ._listing import list_items
 from ._operations import OperationWorker, create_operation, get_operation, list_operations
 from ._settings import Account, ServerSettings
-from ._single import delete_item, get_item, parse_pk, patch_item
+from ._single import delete_item, get_item, not_found, parse_pk, patch_item
 from ._state import ServerState
 from ._storage import Store
 from ._upsert import conflict_error, upsert_batch
@@ -46,13 +46,29 @@ def _state(request: Request) -> ServerState:
     return state
 
 
-def _api(handler: Handler) -> Endpoint:
+def _tenant_checked(
+    state: ServerState, request: Request, account: Account, documented: frozenset[str]
+) -> None:
+    """The tenant headers checked; where the operation does not document the status of a refused header
+    but documents 404 (an item addressed by its id), the answer is that documented not found: nothing of
+    a tenant the caller cannot act for is found."""
+    try:
+        check_tenant_headers(state, request, account)
+    except ApiError as error:
+        if str(error.status) in documented or "404" not in documented:
+            raise
+        raise not_found(state) from None
+
+
+def _api(handler: Handler, operation: BoundOperation) -> Endpoint:
+    documented = frozenset(str(status) for status in operation.node.get("responses") or {})
+
     async def endpoint(request: Request) -> Response:
         state = _state(request)
         without_array = state.fault("errors_without_array")
         try:
             account = authenticate(state, request)
-            check_tenant_headers(state, request, account)
+            _tenant_checked(state, request, account, documented)
             return await handler(state, account, request)
         except ApiError as error:
             return error_response(error, state.shape, without_array=without_array)
@@ -91,18 +107,18 @@ async def _list(state: ServerState, account: Account, request: Request) -> Respo
 
 
 async def _read_one(state: ServerState, account: Account, request: Request) -> Response:
-    pk = parse_pk(state, _path_value(request))
+    pk = parse_pk(state, _path_value(request), state.contract.operation("read_one"))
     return Response(get_item(state, account, pk), media_type=_JSON)
 
 
 async def _update(state: ServerState, account: Account, request: Request) -> Response:
-    pk = parse_pk(state, _path_value(request))
+    pk = parse_pk(state, _path_value(request), state.contract.operation("update"))
     payload = await read_json(state, request)
     return Response(patch_item(state, account, pk, payload), media_type=_JSON)
 
 
 async def _delete(state: ServerState, account: Account, request: Request) -> Response:
-    delete_item(state, account, parse_pk(state, _path_value(request)))
+    delete_item(state, account, parse_pk(state, _path_value(request), state.contract.operation("delete")))
     return Response(status_code=204)
 
 
@@ -166,7 +182,7 @@ def routes_of(state: ServerState) -> list[Route]:
     base = state.contract.base_path
     for role, operation in state.contract.operations.items():
         path = base + operation.path
-        by_path.setdefault(path.rstrip("/") or "/", {})[operation.method] = _api(_HANDLERS[role])
+        by_path.setdefault(path.rstrip("/") or "/", {})[operation.method] = _api(_HANDLERS[role], operation)
     routes = []
     for path, handlers in by_path.items():
         routes.append(_route(path, handlers))

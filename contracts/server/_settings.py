@@ -15,15 +15,16 @@ from ._faults import FAULTS, Faults, UnknownFaultError, parse_faults
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEMO_ACCOUNTS",
-    "DEMO_PARTNER_ID",
+    "DEMO_TENANT_ID",
     "Account",
     "ConfigError",
     "ServerSettings",
+    "demo_accounts",
     "load_config",
 ]
 
 DEFAULT_DB_PATH = str(Path(".orders-contract") / "reference.sqlite3")
-DEMO_PARTNER_ID = "3f1c2a6e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+DEMO_TENANT_ID = "3f1c2a6e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
 
 class ConfigError(ValueError):
@@ -59,9 +60,36 @@ class Account:
 
 
 DEMO_ACCOUNTS: tuple[Account, ...] = (
-    Account("demo", "demo-secret", (7, 739283), (DEMO_PARTNER_ID,)),
+    Account("demo", "demo-secret", (7, 739283), (DEMO_TENANT_ID,)),
     Account("other", "other-secret", (8,)),
 )
+_DEMO_SETS: dict[str | None, tuple[Account, ...]] = {None: DEMO_ACCOUNTS}
+
+
+def demo_accounts(spec_path: str | None) -> tuple[Account, ...]:
+    """The demo accounts for the spec at ``spec_path``: ``DEMO_ACCOUNTS``, owning values of the spec's
+    ownership member that its schema accepts (see ``_demo.py``); cached per spec."""
+    found = _DEMO_SETS.get(spec_path)
+    if found is None:
+        from contracts.contract import ContractError, load_contract
+
+        from ._demo import DemoValuesError, demo_owned_values
+
+        try:
+            first, second, third = demo_owned_values(load_contract(spec_path))
+        except DemoValuesError as exc:
+            raise ConfigError(str(exc)) from None
+        except (ContractError, OSError):
+            return DEMO_ACCOUNTS  # the spec's own error is reported where it is loaded
+        demo, other = DEMO_ACCOUNTS
+        found = (
+            dataclasses.replace(demo, owns=(first, second)),
+            dataclasses.replace(other, owns=(third,)),
+        )
+        if found == DEMO_ACCOUNTS:
+            found = DEMO_ACCOUNTS
+        _DEMO_SETS[spec_path] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,9 @@ class ServerSettings:
     log_level: str = "warning"
 
     def __post_init__(self) -> None:
+        if any(self.accounts is demo for demo in _DEMO_SETS.values()):
+            # Demo accounts own values of the spec's ownership member, derived from its schema.
+            object.__setattr__(self, "accounts", demo_accounts(self.spec_path))
         _check_settings(self)
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -147,7 +178,8 @@ def _check_settings(s: ServerSettings) -> None:
         raise ConfigError(f"--port must be between 0 and 65535, got {s.port}")
 
 
-_ACCOUNT_KEYS = ("username", "password", "api_key", "owns", "integrations", "tenants", "partner_ids")
+_OLD_OWNS, _OLD_TENANTS = "integrations", "partner_ids"  # older names of `owns` and `tenants`, still read
+_ACCOUNT_KEYS = ("username", "password", "api_key", "owns", _OLD_OWNS, "tenants", _OLD_TENANTS)
 
 
 def _account_from_mapping(raw: Any, where: str) -> Account:
@@ -167,25 +199,25 @@ def _account_from_mapping(raw: Any, where: str) -> Account:
         password = api_key
     if not isinstance(password, str) or not password:
         raise ConfigError(f"{where}.password: expected a non-empty string (or give an api_key)")
-    if "owns" in raw and "integrations" in raw:
-        raise ConfigError(f"{where}: give `owns` or its older name `integrations`, not both")
-    owns = raw.get("owns", raw.get("integrations", ()))
-    if "integrations" in raw:
+    if "owns" in raw and _OLD_OWNS in raw:
+        raise ConfigError(f"{where}: give `owns` or its older name `{_OLD_OWNS}`, not both")
+    owns = raw.get("owns", raw.get(_OLD_OWNS, ()))
+    if _OLD_OWNS in raw:
         if (
             not isinstance(owns, Sequence)
             or isinstance(owns, str)
             or not all(type(i) is int and i > 0 for i in owns)
         ):
-            raise ConfigError(f"{where}.integrations: expected a list of positive integers, e.g. [7, 739283]")
+            raise ConfigError(f"{where}.{_OLD_OWNS}: expected a list of positive integers, e.g. [7, 739283]")
     elif (
         not isinstance(owns, Sequence)
         or isinstance(owns, str)
         or not all((type(v) is int and v > 0) or (isinstance(v, str) and v) for v in owns)
     ):
         raise ConfigError(f"{where}.owns: expected a list of positive integers or non-empty strings")
-    if "tenants" in raw and "partner_ids" in raw:
-        raise ConfigError(f"{where}: give `tenants` or its older name `partner_ids`, not both")
-    tenants = raw.get("tenants", raw.get("partner_ids", ()))
+    if "tenants" in raw and _OLD_TENANTS in raw:
+        raise ConfigError(f"{where}: give `tenants` or its older name `{_OLD_TENANTS}`, not both")
+    tenants = raw.get("tenants", raw.get(_OLD_TENANTS, ()))
     if not isinstance(tenants, Sequence) or isinstance(tenants, str):
         raise ConfigError(f"{where}.tenants: expected a list of strings (UUIDs for a uuid tenant header)")
     checked: list[str] = []

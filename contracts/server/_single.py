@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from contracts.contract import join_pointer, pointer_get, pointer_set, split_pointer
+from contracts.contract import BoundOperation, join_pointer, pointer_get, pointer_set, split_pointer
 
 from ._batch import Batch
 from ._documents import DocumentTooDeepError, complete_item, encode_body, item_json, now_iso, row_values
@@ -29,10 +29,11 @@ def not_found(state: ServerState) -> ApiError:
     return ApiError(status or 404, [item])
 
 
-def parse_pk(state: ServerState, raw: str) -> int:
-    """The stored id in a path; a malformed one is a 400 where ids are integers, else simply not found."""
+def parse_pk(state: ServerState, raw: str, operation: BoundOperation) -> int:
+    """The stored id in ``operation``'s path; a malformed one is a 400 where ids are integers and the
+    operation documents a 400, else simply not found."""
     if not raw.isdigit() or not raw.isascii():
-        if state.contract.key.response_id_type == "integer":
+        if state.contract.key.response_id_type == "integer" and _documents_400(operation):
             raise ApiError(400, [ErrorItem("A valid integer is required.", parameter="id")])
         raise not_found(state)
     if len(raw) > 19:
@@ -41,6 +42,11 @@ def parse_pk(state: ServerState, raw: str) -> int:
     if not 1 <= pk < 2**63:
         raise not_found(state)
     return pk
+
+
+def _documents_400(operation: BoundOperation) -> bool:
+    responses = operation.node.get("responses")
+    return isinstance(responses, dict) and any(str(status) in ("400", "4XX") for status in responses)
 
 
 def wrap_item(pointer: str, encoded: bytes) -> bytes:

@@ -101,9 +101,11 @@ def write_items(
     *,
     visible_after: float = 0.0,
     duplicates: bool = False,
+    stamps: list[tuple[str, str]] | None = None,
 ) -> list[int]:
     """Insert, update or reuse every item (inside the caller's write transaction); their ids in order.
-    ``duplicates``: insert under a fresh ``dup`` value (the faults that store one key twice)."""
+    ``duplicates``: insert under a fresh ``dup`` value (the faults that store one key twice); ``stamps``
+    receives each item's stored (created, modified) timestamps, in order."""
     state = batch.state
     now, stamp = time.time(), now_iso()
     reuse = batch.contract.key.existing == "reuse" and not state.fault("updates_instead_of_reusing")
@@ -133,6 +135,12 @@ def write_items(
         updates.append((target.id, _row(batch, item, target.created_at, stamp, target.visible_at, 0)))
         if target.key and target.key != item.key and state.fault("order_id_change_allowed"):
             rekeys.append((target.id, item.key))
+    if stamps is not None:
+        for target in targets:
+            if target is None:
+                stamps.append((stamp, stamp))
+            else:
+                stamps.append((target.created_at, target.modified_at if reuse else stamp))
     new_ids = state.store.insert_many(conn, inserts)
     state.store.update_many(conn, updates, {t.id: t.indexed for t in targets if t is not None})
     state.store.rekey_many(conn, rekeys)
@@ -156,11 +164,12 @@ async def upsert_batch(state: ServerState, account: Account, payload: Any) -> tu
         raise refuse(errors)
     store = state.store
     keys = sorted({item.key for item in items})
+    stamps: list[tuple[str, str]] = []
     if state.fault("no_conflict_detection"):
-        ids = await _racy_write(batch, items)
+        ids = await _racy_write(batch, items, stamps)
     elif not state.settings.batch_latency:
         # Processing is one write transaction: claims are only checked, never materialised.
-        ids = _write(batch, items, keys, None)
+        ids = _write(batch, items, keys, None, stamps)
     else:
         token = uuid.uuid4().hex
         ttl = state.settings.claim_ttl + state.settings.batch_latency  # a crashed request's claims expire
@@ -168,20 +177,25 @@ async def upsert_batch(state: ServerState, account: Account, payload: Any) -> tu
             raise conflict_error(state)
         try:
             await asyncio.sleep(state.settings.batch_latency)
-            ids = _write(batch, items, keys, token)
+            ids = _write(batch, items, keys, token, stamps)
         except BaseException:
             store.release(account.username, keys, token)
             raise
-    return _answer(state, items, ids)
+    return _answer(state, items, ids, stamps)
 
 
-def _answer(state: ServerState, items: list[Item], ids: list[int]) -> tuple[int, Any]:
+def _answer(
+    state: ServerState, items: list[Item], ids: list[int], stamps: list[tuple[str, str]]
+) -> tuple[int, Any]:
+    """The results the spec's result schema describes: the id, the members it copies from the stored item
+    and the server's timestamps it names (``stamps``: each item's stored (created, modified))."""
     contract, shape = state.contract, state.shape
     as_text = contract.key.response_id_type == "string" or state.fault("id_as_string")
     id_tokens = split_pointer(contract.processing.result_id)
     members = shape.result_members
+    stamped = [(name, creation) for name, creation in shape.server_stamps if name in members]
     results: list[Any] = []
-    for pk, item in zip(ids, items, strict=True):
+    for pk, item, (created, modified) in zip(ids, items, stamps, strict=True):
         value = str(pk) if as_text else pk
         result: dict[str, Any]
         if len(id_tokens) == 1:
@@ -193,6 +207,8 @@ def _answer(state: ServerState, items: list[Item], ids: list[int]) -> tuple[int,
         for member in members:
             if member in document:
                 result[member] = document[member]
+        for name, creation in stamped:
+            result[name] = created if creation else modified
         results.append(result)
     if state.fault("results_reversed"):
         results.reverse()
@@ -201,7 +217,9 @@ def _answer(state: ServerState, items: list[Item], ids: list[int]) -> tuple[int,
     return (200 if state.fault("status_200") else state.success_status), body
 
 
-def _write(batch: Batch, items: list[Item], keys: list[str], token: str | None) -> list[int]:
+def _write(
+    batch: Batch, items: list[Item], keys: list[str], token: str | None, stamps: list[tuple[str, str]]
+) -> list[int]:
     """One write transaction: match, apply, release our claims (or check nobody holds one)."""
     state, username = batch.state, batch.account.username
     with state.store.write() as conn:
@@ -218,13 +236,15 @@ def _write(batch: Batch, items: list[Item], keys: list[str], token: str | None) 
                 conn.execute("COMMIT")
                 conn.execute("BEGIN")
             raise refuse(plan.errors)
-        ids = write_items(batch, conn, items, plan.targets, visible_after=state.settings.processing_delay)
+        ids = write_items(
+            batch, conn, items, plan.targets, visible_after=state.settings.processing_delay, stamps=stamps
+        )
         if token is not None:
             state.store.release_in(conn, username, keys, token)
     return ids
 
 
-async def _racy_write(batch: Batch, items: list[Item]) -> list[int]:
+async def _racy_write(batch: Batch, items: list[Item], stamps: list[tuple[str, str]]) -> list[int]:
     """The ``no_conflict_detection`` fault: look up, wait, then write without looking again."""
     state = batch.state
     with state.store.read() as conn:
@@ -233,7 +253,7 @@ async def _racy_write(batch: Batch, items: list[Item]) -> list[int]:
         raise refuse(plan.errors)
     await asyncio.sleep(max(state.settings.batch_latency, 0.2))  # a wide window: the race is reliable
     with state.store.write() as conn:
-        return write_items(batch, conn, items, plan.targets, duplicates=True)
+        return write_items(batch, conn, items, plan.targets, duplicates=True, stamps=stamps)
 
 
 def commit_prefix(batch: Batch, items: list[Item], first_bad: int) -> None:

@@ -1,8 +1,8 @@
 """Valid items and batches derived from the spec's batch item schema and its ``Contract``.
 
-``owned`` values are what the caller owns at ``contract.ownership.member`` (e.g. an account's integration
-ids); a contract without ownership needs none. Batches are lists of items; ``contract.batch.wrap`` makes
-the request body.
+``owned`` values are what the caller owns at ``contract.ownership.member`` (e.g. the stores or
+warehouses of an account); a contract without ownership needs none. Batches are lists of items;
+``contract.batch.wrap`` makes the request body.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "id_member",
     "mark_member",
     "order_strategy",
+    "other_key_members",
     "owned_member",
     "set_pointer",
     "valid_batches",
@@ -50,8 +51,19 @@ def set_pointer(doc: Any, pointer: str, value: Any) -> None:
 
 
 def id_member(contract: Contract) -> str:
-    """The key member the suite writes fresh values into (the first one: the item's own id)."""
-    return contract.key.members[0]
+    """The key member the suite writes fresh values into: the item's own identifier, i.e. the first key
+    member that is not the ownership member and has no default (else the first that is not owned)."""
+    owner = owned_member(contract)
+    members = contract.key.members
+    not_owned = [member for member in members if member != owner]
+    no_default = [member for member in not_owned if member not in contract.key.defaults]
+    return (no_default or not_owned or list(members))[0]
+
+
+def other_key_members(contract: Contract) -> tuple[str, ...]:
+    """The key members besides ``id_member``, in the contract's order."""
+    first = id_member(contract)
+    return tuple(member for member in contract.key.members if member != first)
 
 
 def owned_member(contract: Contract) -> str | None:
