@@ -316,7 +316,7 @@ class Contract:
     conflict: Conflict | None
     ownership: Ownership | None
     listing: ListRules | None
-    base_path: str  # path part of the spec's local server URL (e.g. /api/v3), "" when none
+    base_path: str  # path part of the spec's local server URL (e.g. /v1), "" when none
 
     def operation(self, role: Role) -> BoundOperation:
         """The operation bound to ``role``; KeyError naming the role when the spec binds none."""

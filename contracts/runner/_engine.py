@@ -85,9 +85,9 @@ class RunConfig:
 
         spec = options.pop("spec_path", None) or getattr(server.settings, "spec_path", None)
         account = server.settings.accounts[0]
-        owned = tuple(getattr(account, "owns", None) or getattr(account, "integrations", ()) or ())
+        owned = tuple(account.owns)
         others = server.settings.accounts[1:2]
-        foreign = tuple(getattr(others[0], "owns", None) or others[0].integrations) if others else ()
+        foreign = tuple(others[0].owns) if others else ()
         username, password = server.username, server.password
         if load_contract(str(spec) if spec is not None else None).auth.kind != "basic":
             username, password = getattr(account, "token", password), ""

@@ -15,7 +15,7 @@ __all__ = ["KILLED_BY", "server_options"]
 KILLED_BY: Mapping[str, str] = MappingProxyType(
     {
         "no_upsert": "upsert.key",
-        "upsert_ignores_integration": "key.scope",
+        "upsert_ignores_key_member": "key.scope",
         "no_batch_limit": "batch.limit",
         "limit_off_by_one": "batch.limit",
         "partial_commit": "batch.atomic",
@@ -26,7 +26,7 @@ KILLED_BY: Mapping[str, str] = MappingProxyType(
         "integer_id_accepted": "id.types",
         "no_conflict_detection": "conflict.concurrent",
         "no_auth": "auth.required",
-        "foreign_integration_accepted": "ownership.enforced",
+        "foreign_owned_accepted": "ownership.enforced",
         "order_id_change_allowed": "order_id.immutable",
         "status_200": "batch.accepts_valid",
         "delete_noop": "crud.lifecycle",

@@ -66,7 +66,7 @@ class Batch:
         self.account = account
         key = self.contract.key
         dropped: str | None = None
-        if state.fault("upsert_ignores_integration") and self.contract.ownership is not None:
+        if state.fault("upsert_ignores_key_member") and self.contract.ownership is not None:
             dropped = self.contract.ownership.member
         if state.fault("key_ignores_source"):
             dropped = next((m for m in key.members if m in key.defaults), None)
@@ -224,7 +224,7 @@ class Batch:
         first_seen: dict[str, int] = {}
         reject = self.contract.batch.duplicate_keys == "reject"
         owner_at = None
-        if ownership is not None and not self.state.fault("foreign_integration_accepted"):
+        if ownership is not None and not self.state.fault("foreign_owned_accepted"):
             owner_at = getter(split_pointer(ownership.member))
         for item in items:
             if owner_at is not None and ownership is not None:

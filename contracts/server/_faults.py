@@ -61,7 +61,7 @@ _CATALOGUE: dict[str, _Fault] = {
         "key.existing: update",
         lambda c: c.key.existing == "update",
     ),
-    "upsert_ignores_integration": _Fault(
+    "upsert_ignores_key_member": _Fault(
         "the key leaves out the owned member (the same first key member under another owner overwrites)",
         "an ownership member that is part of the key",
         _owned_key_member,
@@ -115,7 +115,7 @@ _CATALOGUE: dict[str, _Fault] = {
         "auth",
         lambda c: True,
     ),
-    "foreign_integration_accepted": _Fault(
+    "foreign_owned_accepted": _Fault(
         "owned values of another account (or unknown ones) are accepted",
         "ownership",
         lambda c: c.ownership is not None,

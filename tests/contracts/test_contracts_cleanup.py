@@ -92,7 +92,7 @@ def test_a_server_that_hangs_on_delete_costs_one_timeout_and_the_report_says_wha
 
 @pytest.mark.parametrize(
     ("faults", "code"),
-    [(set(), 0), ({"no_auth"}, 1), ({"partial_commit", "foreign_integration_accepted"}, 1)],
+    [(set(), 0), ({"no_auth"}, 1), ({"partial_commit", "foreign_owned_accepted"}, 1)],
     ids=["healthy", "no-auth", "stores-what-it-refuses"],
 )
 def test_a_run_leaves_nothing_behind(faults: set[str], code: int, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def no_upsert(s: RunningServer) -> bool:
     return bool(_post(s, [order]).json()["data"][0]["id"] == _post(s, [order]).json()["data"][0]["id"])
 
 
-def upsert_ignores_integration(s: RunningServer) -> bool:
+def upsert_ignores_key_member(s: RunningServer) -> bool:
     order_id = unique()
     first = _post(s, [make_order(order_id, 7)]).json()["data"][0]["id"]
     return bool(first == _post(s, [make_order(order_id, 739283)]).json()["data"][0]["id"])
@@ -103,7 +103,7 @@ def no_auth(s: RunningServer) -> int:
     return httpx.get(s.api_url + "/orders").status_code
 
 
-def foreign_integration_accepted(s: RunningServer) -> int:
+def foreign_owned_accepted(s: RunningServer) -> int:
     return _post(s, [make_order(integration=8)]).status_code
 
 
@@ -173,7 +173,7 @@ PROBES: dict[str, Probe] = {
     "large_body_5xx": large_body_5xx,
     "empty_batch_accepted": empty_batch_accepted,
     "no_upsert": no_upsert,
-    "upsert_ignores_integration": upsert_ignores_integration,
+    "upsert_ignores_key_member": upsert_ignores_key_member,
     "no_batch_limit": no_batch_limit,
     "limit_off_by_one": limit_off_by_one,
     "partial_commit": partial_commit,
@@ -184,7 +184,7 @@ PROBES: dict[str, Probe] = {
     "integer_id_accepted": integer_id_accepted,
     "no_conflict_detection": no_conflict_detection,
     "no_auth": no_auth,
-    "foreign_integration_accepted": foreign_integration_accepted,
+    "foreign_owned_accepted": foreign_owned_accepted,
     "order_id_change_allowed": order_id_change_allowed,
     "status_200": status_200,
     "delete_noop": delete_noop,

@@ -199,7 +199,7 @@ def test_fault_changes_behaviour(fault: str, healthy: RunningServer) -> None:
     assert observed != expected, f"{fault}: {observed!r} (same as the healthy server)"
 
 
-@pytest.mark.parametrize("fault", ["results_reversed", "no_batch_limit", "foreign_integration_accepted"])
+@pytest.mark.parametrize("fault", ["results_reversed", "no_batch_limit", "foreign_owned_accepted"])
 def test_a_fault_of_another_dialect_is_refused(fault: str, tmp_path: Any) -> None:
     settings = ServerSettings(db_path=str(tmp_path / "k.sqlite3"), spec_path=SPEC, faults=frozenset({fault}))
     with pytest.raises(FaultNotApplicableError, match=f"fault '{fault}' does not apply to dialect"):
