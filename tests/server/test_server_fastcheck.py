@@ -261,3 +261,24 @@ def test_every_date_time_the_fast_pattern_passes_is_one_pydantic_accepts(text: s
     """The fast check passes date-times by a pattern instead of asking pydantic: it must pass no string
     pydantic refuses (a string it does not pass goes to pydantic, which decides)."""
     TypeAdapter(AwareDatetime).validate_json(orjson.dumps(text), strict=True)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_fast_check_of_the_spec_schema_agrees_with_jsonschema(spec: str, monkeypatch: Any) -> None:
+    """Without the generated package the server validates with the spec's JSON Schema (python-jsonschema);
+    the fast check is then jsonschema_rs on the same schema and must agree exactly."""
+    from contracts.server import _validation
+
+    monkeypatch.setattr(_validation, "_import", lambda module: None)
+    validators = _validation._build(shape_of(load_contract(spec)))
+    assert validators.source == "JSON Schema" and validators.accepts is not None
+    document = load_spec(spec)
+
+    @_SETTINGS
+    @given(st.one_of(valid_batches(OWNED[spec], spec=document, max_size=6), _invalid(spec, document, 6)))
+    def check(drawn: Any) -> None:
+        items = drawn if isinstance(drawn, list) else document.contract.batch.items_of(drawn.batch)
+        if isinstance(items, list):
+            _agree(validators, items)
+
+    check()
