@@ -225,6 +225,31 @@ def test_the_served_spec_keeps_the_documented_promises(server: str) -> None:
         )
 
 
+def test_results_are_the_stored_items_and_reads_answer_documented_statuses(server: str) -> None:
+    """A synchronous result is the stored item as the result schema describes it (timestamps included, the
+    stored creation time kept by an update); a bad id and a refused tenant header on a read answer the
+    read's documented 404, since it documents no 400."""
+    url = f"{server}/stock-items/batch"
+    sku = f"NUT-{uuid.uuid4().hex[:8]}"
+    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http:
+        first = http.post(url, json={"stock_items": [_item(sku)]})
+        assert first.status_code == 200, first.text
+        (created,) = first.json()["results"]
+        assert created["lot"] == "NONE" and created["unit"] == "each"
+        assert created["created_at"] == created["updated_at"]
+        (updated,) = http.post(url, json={"stock_items": [_item(sku, 9)]}).json()["results"]
+        assert updated["id"] == created["id"] and updated["created_at"] == created["created_at"]
+        assert updated["updated_at"] > created["updated_at"]
+        read = http.get(f"{server}/stock-items/{created['id']}")
+        assert read.status_code == 200 and read.json() == updated
+        for bad in ("-1", "abc", "0"):
+            missing = http.get(f"{server}/stock-items/{bad}")
+            assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "not_found"
+        refused = http.get(f"{server}/stock-items/{created['id']}", headers={"X-Depot-Tenant": "nope"})
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["errors"][0]["code"] == "not_found"
+
+
 def test_run_passes_against_the_served_spec(server: str) -> None:
     """The suite against a running server, as a team runs it against its own: the bearer token, the
     warehouses the account owns and one it does not (so ownership is checked too)."""
