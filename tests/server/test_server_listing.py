@@ -236,3 +236,34 @@ def test_page_counts_follow_writes_and_match_filtered_counts(tmp_path: Any) -> N
         with httpx.Client(base_url=again.api_url, headers=again.headers, timeout=30) as c:
             page = c.get("/v1/orders", params={"limit": 100}).json()
             assert page["count"] == len(page["results"]) == 5
+
+
+def test_a_database_from_before_the_kept_counts_is_counted_once_when_opened(tmp_path: Any) -> None:
+    """A file written before ``item_counts`` existed: its rows are counted at open, and lists keep testing
+    visibility for an hour (such a file may hold items written with a processing delay)."""
+    import sqlite3
+
+    from contracts.contract import load_contract
+    from contracts.server._shape import shape_of
+    from contracts.server._storage import Store
+
+    path = str(tmp_path / "old.sqlite3")
+    shape = shape_of(load_contract("sendcloud-orders-v3.yaml"))
+    store = Store(path, shape, background_checkpoint=False)
+    row = ("demo", '["A",7]', 0, b"{}", "t", "t", 0.0) + ("",) * len(shape.columns)
+    with store.write() as conn:
+        store.insert_many(conn, [row, ("demo", '["B",7]', *row[2:]), ("other", '["C",8]', *row[2:])])
+    store.close()
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TABLE item_counts")
+    raw.execute("DELETE FROM layout WHERE name = 'hidden_until'")
+    raw.commit()
+    raw.close()
+    reopened = Store(path, shape, background_checkpoint=False)
+    try:
+        assert reopened.item_count(reopened.conn, "demo") == 2
+        assert reopened.item_count(reopened.conn, "other") == 1
+        assert not reopened.all_visible(time.time())
+        assert reopened.all_visible(time.time() + 3601)
+    finally:
+        reopened.close()
