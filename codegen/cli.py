@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from ._findings import Finding, SpecError, has_errors
-from ._load import LoadedSpec, SpecLoadError, load_spec, validate
+if TYPE_CHECKING:
+    from rich.console import Console
 
-# datamodel-code-generator, jinja2 and ruff helpers are imported inside the commands (start-up time of
-# every `orders-contract` command, not only ours).
+    from ._findings import Finding
+    from ._load import LoadedSpec
+
+# rich, PyYAML, datamodel-code-generator, jinja2 and ruff helpers are imported inside the commands:
+# `orders-contract generate --help` must not pay for them (start-up time, see bench/startup.py).
 
 __all__ = ["FIX_COMMAND", "GENERATED_DIR", "SPEC_DIR", "register"]
 
@@ -22,8 +25,26 @@ GENERATED_DIR = Path("generated")
 FIX_COMMAND = "make generate"
 _SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+@cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs ~40 ms that `--help` should not pay)."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+
+    def print(self, *objects: object, **options: object) -> None:
+        _console(self._stderr).print(*objects, **options)  # type: ignore[arg-type]
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -64,6 +85,8 @@ def _specs_in(spec_dir: Path) -> list[Path]:
 
 
 def _load(path: Path) -> LoadedSpec:
+    from ._load import SpecLoadError, load_spec
+
     try:
         return load_spec(path)
     except SpecLoadError as exc:
@@ -92,6 +115,7 @@ def _generate_one(
     spec: LoadedSpec, spec_path: Path, out_dir: Path, names: tuple[str | None, str | None], check: bool
 ) -> bool:
     """Return True when (check mode) the tree on disk differs."""
+    from ._findings import SpecError
     from ._format import FormatError
     from ._generate import build_tree, diff_tree, write_tree
 
@@ -173,7 +197,9 @@ def lint(
 ) -> None:
     """Print validation errors, normaliser rewrites and examples that fail their own schema."""
     from ._examples import check_examples
+    from ._findings import SpecError, has_errors
     from ._generate import contract_of, package_name, prepare
+    from ._load import validate
 
     loaded = _load(spec)
     findings = validate(loaded.document)
