@@ -317,6 +317,10 @@ def _same_key(ctx: RuleContext, a: Any, b: Any) -> bool:
     return [str(v) for v in ctx.contract.key.key_of(a)] == [str(v) for v in ctx.contract.key.key_of(b)]
 
 
+def _plain(text: str) -> bool:
+    return text != "" and "," not in text and text == text.strip()
+
+
 def find_by_key(ctx: RuleContext, item: Order) -> tuple[Reply, list[Any]]:
     """Stored items with ``item``'s key (listed with the key filters, then re-checked here)."""
     listing = ctx.contract.listing
@@ -324,7 +328,13 @@ def find_by_key(ctx: RuleContext, item: Order) -> tuple[Reply, list[Any]]:
         raise ctx.not_applicable("x-contract has no list block to find items by key")
     members = set(ctx.contract.key.members)
     key = dict(zip(ctx.contract.key.members, ctx.contract.key.key_of(item), strict=True))
-    params = {p: str(key[m]) for p, m in listing.filters.items() if m in members and key[m] is not None}
+    # A value with a comma or surrounding blanks may be split or trimmed by the server (a list filter of
+    # comma-separated values): left out of the query; the matches are re-checked by key below.
+    params = {
+        p: text
+        for p, m in listing.filters.items()
+        if m in members and key[m] is not None and _plain(text := str(key[m]))
+    }
     reply, found = list_items(ctx, params)
     matches = [o for o in found if isinstance(o, dict) and _same_key(ctx, o, item)]
     remember_stored(ctx, matches)  # keys are this run's: whatever holds them is cleaned up
