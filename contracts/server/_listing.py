@@ -138,6 +138,10 @@ def _encode_cursor(sort: list[tuple[str, bool]], reverse: bool, position: list[A
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _list_statuses(state: ServerState) -> frozenset[str]:
+    return frozenset(str(status) for status in state.contract.operation("list").node.get("responses") or {})
+
+
 def _bad_cursor() -> ApiError:
     return ApiError(404, [ErrorItem("Invalid cursor", "not_found", title="Invalid cursor")])
 
@@ -201,7 +205,12 @@ def list_items(
     reverse, position = False, None
     cursor_name = state.shape.cursor_param or "cursor"
     if cursor_name in query:
-        reverse, position = _decode_cursor(query[cursor_name], sort)
+        try:
+            reverse, position = _decode_cursor(query[cursor_name], sort)
+        except ApiError:
+            if "404" in _list_statuses(state) or "400" not in _list_statuses(state):
+                raise
+            raise _param_error(cursor_name, "Invalid cursor") from None  # the status the spec documents
         condition, extra = _after(sort, position, reverse)
         where.append(condition)
         params.extend(extra)

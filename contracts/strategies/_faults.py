@@ -277,8 +277,10 @@ def invalid_batches(
         token = draw(st.text(alphabet="0123456789abcdef", min_size=8, max_size=8))
         batch = build_batch(contract, templates, draw(owners), keys(token, size))
         forced = draw(order_strategy(doc, ids, force=_force_for(target)))
+        at = tuple(str(token) for token in path_of(target))
         for path in (*contract.key.members, owned_member(contract)):
-            if path is not None:
+            # Not a member the fault is at (or inside): the forced item holds it, the template may not.
+            if path is not None and at[: len(tokens := split_pointer(path))] != tokens:
                 _copy_pointer(batch[index], forced, path)
         valid = [*batch[:index], forced, *batch[index + 1 :]]
         broken = [*batch[:index], apply_fault(forced, doc.order_schema, target), *batch[index + 1 :]]
