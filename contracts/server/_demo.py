@@ -3,11 +3,12 @@
 The demo account owns two values and the other account one (the suite uses the second account's value as
 the foreign one). Integers keep the long-documented 7, 739283 and 8 when the member's schema allows them;
 any other schema gets the first triple of distinct candidates that its schema (type, length, pattern,
-enum, format) accepts.
+enum, format) accepts, else the three smallest strings its pattern generates.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -76,7 +77,31 @@ def demo_owned_values(contract: Contract) -> tuple[Any, Any, Any]:
     for triple in _candidates(schema):
         if len(set(map(str, triple))) == 3 and all(validator.is_valid(value) for value in triple):
             return triple
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        found = _from_pattern(pattern, validator)
+        if found is not None:
+            return found
     raise DemoValuesError(
         f"cannot derive demo values of the ownership member {member} from its schema; "
         "give the accounts and what they own in a --config file ([[accounts]] owns = [...])"
     )
+
+
+def _from_pattern(pattern: str, validator: Any) -> tuple[Any, Any, Any] | None:
+    """The three smallest distinct strings the pattern (and the rest of the schema) accepts: Hypothesis's
+    shrinking makes them the same on every start (only reached when no fixed candidate fits)."""
+    from hypothesis import HealthCheck, find, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    try:
+        values = st.from_regex(pattern, fullmatch=True).filter(validator.is_valid)
+        found = find(
+            st.lists(values, min_size=3, max_size=3, unique=True),
+            lambda _: True,
+            settings=settings(database=None, max_examples=500, suppress_health_check=list(HealthCheck)),
+        )
+    except (NoSuchExample, Unsatisfiable, re.error):
+        return None
+    return found[0], found[1], found[2]
