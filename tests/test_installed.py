@@ -18,6 +18,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,12 @@ class Installed:
 
     def python(self, code: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return self.run(self.bin / "python", "-c", code, extra_env=extra_env)
+
+    def python_json(self, code: str) -> Any:
+        """What ``code`` prints as JSON, run by the venv's interpreter (which must exit 0)."""
+        done = self.python(code)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
 
 
 def _timed(timings: dict[str, float], what: str, command: list[str], cwd: Path, timeout: float) -> None:
@@ -118,9 +125,7 @@ def _packaged_specs(installed: Installed) -> dict[str, str]:
         "folder = r.files('contracts.contract').joinpath('specs')\n"
         "print(json.dumps({e.name: str(e) for e in folder.iterdir() if e.name.endswith(('.yaml', '.yml'))}))"
     )
-    done = installed.python(code)
-    assert done.returncode == 0, done.stderr
-    specs: dict[str, str] = json.loads(done.stdout)
+    specs: dict[str, str] = installed.python_json(code)
     return specs
 
 
@@ -140,9 +145,7 @@ def test_the_installed_package_comes_from_the_venv_only(installed: Installed) ->
         "print(json.dumps({'path': sys.path, 'files': [m.__file__ for m in "
         "(contracts, codegen, orders_contract, contracts.contract)]}))"
     )
-    done = installed.python(code)
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout)
+    seen = installed.python_json(code)
     repo = str(ROOT)
     assert not [p for p in seen["path"] if p and p.startswith(repo)], seen["path"]
     assert all(f.startswith(str(installed.venv)) for f in seen["files"]), seen["files"]
