@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from .._settings import active_profile
 from ..contract import Contract, ContractError, load_contract
+from ..rules import RULES
 from ._engine import RuleResult, RunConfig, RunReport
 from ._html_evidence import MASK, EvidenceItem, Limits, Masker, evidence, trim
 from ._html_sources import SourcePart, SpecExcerpts
@@ -25,9 +26,11 @@ __all__ = ["STATUS_LABELS", "RunInfo", "html_page", "render_html", "write_html"]
 
 PAGE_BUDGET = 1024 * 1024  # bytes; a page over it is rendered again with every embedded text shorter
 _SHRINK = (1.0, 0.5, 0.25, 0.1, 0.04)
-STATUS_ORDER = ("failed", "skipped", "not_applicable", "passed")
+LEFT_BEHIND_SHOWN = 500  # items cleanup could not delete listed on the page (scaled down with the rest)
+STATUS_ORDER = ("failed", "not_run", "skipped", "not_applicable", "passed")
 STATUS_LABELS: Mapping[str, str] = {
     "failed": "Failed",
+    "not_run": "Not run",
     "skipped": "Skipped",
     "not_applicable": "Not applicable",
     "passed": "Passed",
@@ -158,6 +161,56 @@ def _view(index: int, result: RuleResult, mask: Masker, excerpts: SpecExcerpts, 
     )
 
 
+def _not_run_view(index: int, rule_id: str, why: str, excerpts: SpecExcerpts) -> RuleView:
+    """A rule an early stop or an interrupt left out: shown, counted and filterable like the others."""
+    rule = next((r for r in RULES if r.id == rule_id), None)
+    return RuleView(
+        index=index,
+        id=rule_id,
+        status="not_run",
+        duration_s=0.0,
+        description=rule.description if rule else "",
+        sources=excerpts.parts(rule.source) if rule and rule.source else [],
+        message=f"not run: {why}",
+        message_cut=0,
+        evidence=[],
+        evidence_left_out=0,
+        reproduction="",
+        reproduction_cut=0,
+    )
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How the run ended (the banner next to the verdict) and what cleanup left on the target."""
+
+    stopped: str
+    interrupted: bool
+    finished: int  # rules that reported a verdict
+    not_run: int
+    deleted: int
+    left_behind: list[tuple[str, str]]  # (id, why cleanup could not delete it), masked and trimmed
+    left_out: int  # items past the page's bound (the JSON report lists them all)
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.stopped) or self.interrupted
+
+    @classmethod
+    def of(cls, report: RunReport, mask: Masker, limits: Limits, factor: float) -> RunEnd:
+        items = sorted(report.left_behind.items(), key=lambda kv: (len(kv[0]), kv[0]))  # 2 before 10
+        shown, cut = max(20, int(LEFT_BEHIND_SHOWN * factor)), max(80, limits.message // 8)
+        return cls(
+            stopped=mask(report.stopped),
+            interrupted=report.interrupted,
+            finished=len(report.results),
+            not_run=len(report.not_run),
+            deleted=report.deleted,
+            left_behind=[(trim(mask(pk), 200)[0], trim(mask(why), cut)[0]) for pk, why in items[:shown]],
+            left_out=max(0, len(items) - shown),
+        )
+
+
 def _rank(status: str) -> int:
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
 
@@ -180,8 +233,13 @@ def render_html(
         excerpts = SpecExcerpts(contract.document, contract.member) if contract else SpecExcerpts(None, None)
         limits = Limits().scaled(factor)
         views = [_view(i, r, mask, excerpts, limits) for i, r in enumerate(report.results, 1)]
+        why = report.stopped or "the run was interrupted (SIGINT/SIGTERM) before this rule finished"
+        first = len(views) + 1
+        views += [_not_run_view(i, rid, mask(why), excerpts) for i, rid in enumerate(report.not_run, first)]
         views.sort(key=lambda v: _rank(v.status))
         counts = {s: sum(v.status == s for v in views) for s in STATUS_ORDER}
+        if not counts["not_run"]:  # a complete run's page shows no "0 not run"
+            del counts["not_run"]
         for view in views:
             counts.setdefault(view.status, sum(v.status == view.status for v in views))
         page = html_page(
@@ -190,6 +248,7 @@ def render_html(
             rules=views,
             counts=counts,
             total=len(views),
+            end=RunEnd.of(report, mask, limits, factor),
             excerpts=list(excerpts.appendix()),
             mask=MASK,
         )
