@@ -211,3 +211,37 @@ def test_an_unwritable_html_report_is_one_error_line(failing_run: FailingRun, tm
     )
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].startswith("error: cannot write the report:")
+
+
+def test_a_run_stopped_by_exitfirst_shows_its_banner_and_filters_not_run_rules(
+    failing_run: FailingRun, browser: Browser, tmp_path: Path
+) -> None:
+    """A real ``run -x`` against the faulty server: the page says why it stopped, lists the rules the stop
+    left out as "not run" (the JSON report's ``not_run``), and the status filter hides and shows them."""
+    server = failing_run.server
+    page_path, json_path = tmp_path / "stopped.html", tmp_path / "stopped.json"
+    result = RUNNER.invoke(
+        app,
+        ["run", "--base-url", server.api_url, "--username", server.username, "--password", server.password]
+        + ["--owned", str(server.integrations[0]), "--rules", RULES, "--seed", "11", "--profile", "ci", "-x"]
+        + ["--report-json", str(json_path), "--report-html", str(page_path)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1, result.output
+    data = json.loads(json_path.read_text())
+    assert data["stopped"].startswith("stopped after 1 failed rule") and data["not_run"], data
+    with browser.open(page_path, width=375, height=800) as loaded:
+        page = loaded.page
+        banner = page.locator("[data-banner=stopped]")
+        assert banner.is_visible() and data["stopped"] in (banner.text_content() or "")
+        not_run = page.locator('details.rule[data-status="not_run"]')
+        shown = not_run.evaluate_all("els => els.map(e => e.dataset.rule)")
+        assert sorted(shown) == sorted(data["not_run"])
+        assert page.locator("[data-count=not_run]").text_content() == str(len(data["not_run"]))
+        assert not_run.first.is_visible()
+        page.click('button[data-filter="not_run"]')
+        assert not not_run.first.is_visible()
+        assert page.locator('details.rule[data-status="failed"]').first.is_visible()
+        found = overflowing(page)
+        assert found["scroll"] <= found["width"], found
+        assert loaded.console_errors == [] and loaded.foreign_requests() == []
