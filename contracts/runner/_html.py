@@ -233,7 +233,7 @@ def render_html(
         excerpts = SpecExcerpts(contract.document, contract.member) if contract else SpecExcerpts(None, None)
         limits = Limits().scaled(factor)
         views = [_view(i, r, mask, excerpts, limits) for i, r in enumerate(report.results, 1)]
-        why = report.stopped or "the run was interrupted (SIGINT/SIGTERM) before this rule finished"
+        why = report.stopped or "the run was interrupted (SIGINT/SIGTERM) before this rule ran"
         first = len(views) + 1
         views += [_not_run_view(i, rid, mask(why), excerpts) for i, rid in enumerate(report.not_run, first)]
         views.sort(key=lambda v: _rank(v.status))

@@ -216,7 +216,7 @@ def test_an_interrupted_run_without_failures_is_incomplete_not_conformant() -> N
     banner = page.text("data-banner", "interrupted")
     assert banner.startswith("Interrupted: a signal (SIGINT / SIGTERM) ended the run after 1 rule;")
     assert banner.endswith("2 rules did not run.")
-    assert "the run was interrupted (SIGINT/SIGTERM) before this rule finished" in page.text(
+    assert "the run was interrupted (SIGINT/SIGTERM) before this rule ran" in page.text(
         "data-rule", "key.scope"
     )
     assert "<title>INCOMPLETE" in text
