@@ -175,6 +175,7 @@ def _cross_checks(document: Mapping[str, Any], block: Mapping[str, Any]) -> list
     if block["processing"]["mode"] == "asynchronous" and "operation_status" not in block["operations"]:
         where = f"{BLOCK_POINTER}/operations"
         findings.append(ContractFinding(where, "asynchronous processing needs an operation_status operation"))
+    findings.extend(_operation_checks(block["processing"]))
     documented = block["errors"].get("documented", {})
     references = [("ownership/error", (block.get("ownership") or {}).get("error"))]
     for position, header in enumerate(block["auth"].get("headers", [])):
@@ -195,6 +196,34 @@ def _cross_checks(document: Mapping[str, Any], block: Mapping[str, Any]) -> list
             findings.append(
                 ContractFinding(f"/components/securitySchemes/{block['auth']['scheme']}", message)
             )
+    return findings
+
+
+def _operation_checks(processing: Mapping[str, Any]) -> list[ContractFinding]:
+    """An asynchronous operation's members name parts of the answer, and its statuses are consistent."""
+    operation = processing.get("operation")
+    if processing["mode"] != "asynchronous" or operation is None:
+        return []
+    where = f"{BLOCK_POINTER}/processing"
+    findings = []
+    for member, value in [("result_id", processing.get("result_id"))] + [
+        (f"operation/{name}", operation.get(name)) for name in ("id", "status", "resources")
+    ]:
+        if value == "":
+            message = 'must name a member ("/id"), not the whole answer ("")'
+            findings.append(ContractFinding(f"{where}/{member}", message))
+    statuses, terminal = operation["statuses"], operation["terminal"]
+    for name, values, within in (
+        ("terminal", terminal, statuses),
+        ("succeeded", operation["succeeded"], terminal),
+    ):
+        for position, status in enumerate(values):
+            if status not in within:
+                message = f"{status!r} is not one of {', '.join(map(repr, within))}"
+                findings.append(ContractFinding(f"{where}/operation/{name}/{position}", message))
+    if all(status in terminal for status in statuses):
+        message = "needs a status that is not terminal (the status of an accepted, unfinished operation)"
+        findings.append(ContractFinding(f"{where}/operation/statuses", message))
     return findings
 
 

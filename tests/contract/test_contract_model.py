@@ -158,3 +158,35 @@ def test_pointer_helpers() -> None:
     assert pointer_get(doc, "/a/²", None) is None
     pointer_set(doc, "/x/y", 2)
     assert doc["x"] == {"y": 2}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda p: p["operation"].__setitem__("id", ""), "/x-contract/processing/operation/id"),
+        (lambda p: p.__setitem__("result_id", ""), "/x-contract/processing/result_id"),
+        (
+            lambda p: p["operation"].__setitem__("terminal", ["zzz"]),
+            "/x-contract/processing/operation/terminal/0",
+        ),
+        (
+            lambda p: p["operation"].__setitem__("succeeded", ["queued"]),
+            "/x-contract/processing/operation/succeeded/0",
+        ),
+        (
+            lambda p: p["operation"].update(
+                statuses=["completed"], terminal=["completed"], succeeded=["completed"]
+            ),
+            "/x-contract/processing/operation/statuses",
+        ),
+    ],
+)
+def test_an_inconsistent_operation_is_refused(mutate: Any, where: str) -> None:
+    """The schema lets these through; a server built on them answered 500, left operations `running` for
+    ever, reported statuses outside the list, or answered `completed` before storing anything."""
+    doc = _document("karrio-batch-orders.yaml")
+    contract_from_document(copy.deepcopy(doc), name="karrio.yaml")  # the repo's block passes
+    mutate(doc["x-contract"]["processing"])
+    with pytest.raises(ContractError) as caught:
+        contract_from_document(doc, name="bad.yaml")
+    assert where in [f.pointer for f in caught.value.findings], caught.value.findings
