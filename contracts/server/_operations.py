@@ -197,16 +197,29 @@ class OperationWorker:
                 if pk in self._busy:
                     continue
                 self._busy.add(pk)
+                row = None
                 try:
                     row = self.state.store.claim_operation(pk, queued, running, now_iso())
                     if row is not None:
                         await self._run(row)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # a failed run stays `running`; the next start resumes it
+                except Exception:  # nothing of the run was stored: back to the queue (see _give_back)
                     log.exception("operation %s failed while running", pk)
+                    if row is not None:
+                        self._give_back(row)
                 finally:
                     self._busy.discard(pk)
+
+    def _give_back(self, row: OperationRow) -> None:
+        queued, running, _, failed = statuses(self.state)
+        store = self.state.store
+        with contextlib.suppress(Exception), store.write() as conn:
+            if row.attempts > MAX_ATTEMPTS:  # even failing it with one resource per order went wrong
+                store.finish_operation(conn, row.id, failed, b"[]", now_iso())
+            else:
+                store.requeue_operation(conn, row.id, running, queued)
+        self.wake()
 
     async def _run(self, row: OperationRow) -> None:
         state = self.state

@@ -97,6 +97,14 @@ class OperationsTable:
             (status, int(pending), resources, now, pk),
         )
 
+    @staticmethod
+    def requeue_operation(conn: sqlite3.Connection, pk: int, running: str, queued: str) -> None:
+        """A run that raised stored nothing: the operation waits for its next try."""
+        conn.execute(
+            "UPDATE operations SET status = ? WHERE id = ? AND pending = 1 AND status = ?",
+            (queued, pk, running),
+        )
+
     def get_operation(self, account: str, pk: int) -> OperationRow | None:
         row = self.conn.execute(
             f"SELECT {_COLUMNS} FROM operations WHERE id = ? AND account = ?", (pk, account)

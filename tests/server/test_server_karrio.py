@@ -155,3 +155,30 @@ def test_pages_walk_every_operation_once(karrio: RunningServer) -> None:
         assert c.get("/v1/orders", params={"limit": "x"}).status_code == 400
         assert c.get("/v1/orders/ord_nothing").status_code == 404
         assert c.get("/v1/batches/operations/999999").status_code == 404
+
+
+@pytest.mark.parametrize("failures", [1, 99])
+def test_a_run_that_raises_is_retried_then_failed_never_left_running(
+    karrio: RunningServer, monkeypatch: pytest.MonkeyPatch, failures: int
+) -> None:
+    """An exception in the worker used to leave the operation `running` until the server restarted."""
+    from contracts.server import _operations
+
+    real = vars(_operations)["write_items"]
+    left = [failures]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if left[0] > 0:
+            left[0] -= 1
+            raise RuntimeError("disk trouble")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_operations, "write_items", flaky)
+    mine = order()
+    with client(karrio) as c:
+        done = wait(c, c.post("/v1/batches/orders", json={"orders": [mine]}).json()["id"], seconds=15)
+        stored = c.get("/v1/orders", params={"order_id": mine["order_id"]}).json()["count"]
+    if failures == 1:  # the second try stores the order, once
+        assert done["status"] == "completed" and stored == 1
+    else:  # every try raised: failed, one resource per order, nothing stored
+        assert done["status"] == "failed" and len(done["resources"]) == 1 and stored == 0
