@@ -94,8 +94,8 @@ def load_document(path: Path) -> tuple[dict[str, Any], bytes]:
     """Parse a YAML or JSON OpenAPI file; ContractError with one line when it cannot be read or parsed."""
     try:
         raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise ContractError(f"cannot read spec {path}: {reason}; pass an existing OpenAPI file") from None
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -114,7 +114,7 @@ def load_contract(source: str | Path | None = None) -> Contract:
     path = resolve_spec(source)
     try:
         stat = path.stat()
-    except OSError:
+    except (OSError, ValueError):
         stat = None
     key = (
         str(path.resolve()) if stat else str(path),

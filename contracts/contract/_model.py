@@ -182,7 +182,7 @@ class DocumentedError:
         """The detail with its placeholders filled in; an unknown placeholder stays as written."""
         try:
             return self.detail.format(**values)
-        except (KeyError, IndexError, AttributeError, ValueError):
+        except (KeyError, IndexError, AttributeError, ValueError, TypeError):
             return self.detail
 
 
@@ -234,7 +234,8 @@ class ErrorRules:
         found = (
             re.match(pattern, text) if self.style != "pointer" else re.fullmatch(pattern + ".*", text, re.S)
         )
-        return int(found.group(1)) if found and found.group(1).isascii() else None
+        digits = found.group(1) if found else ""
+        return int(digits) if digits.isascii() and 0 < len(digits) <= 18 else None
 
     def errors_of(self, body: Any) -> list[Any]:
         found = pointer_get(body, self.errors_at, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,21 @@ def test_an_inconsistent_operation_is_refused(mutate: Any, where: str) -> None:
     with pytest.raises(ContractError) as caught:
         contract_from_document(doc, name="bad.yaml")
     assert where in [f.pointer for f in caught.value.findings], caught.value.findings
+
+
+def test_hostile_error_messages_and_odd_placeholders_never_raise() -> None:
+    contract = load_contract("karrio-batch-orders")
+    errors = contract.errors
+    assert errors.index_of({"message": "orders[" + "9" * 5000 + "].x: y"}) is None  # int() refused > 4300
+    assert errors.index_of({"message": "orders[" + "9" * 19 + "].x: y"}) is None
+    assert errors.index_of({"message": "orders[\u0663].x: y"}) is None
+    assert errors.index_of({"message": "orders[12].x: y"}) == 12
+    documented = next(iter(errors.documented.values()))
+    for detail in ("{index[0]}", "{value:d}", "{value:,}", "{", "{nope}", "{value!x}"):
+        assert dataclasses.replace(documented, detail=detail).render(index=1, value=None) == detail
+    assert dataclasses.replace(documented, detail="at {index}").render(index=3) == "at 3"
+
+
+def test_a_nul_in_the_spec_path_is_one_error() -> None:
+    with pytest.raises(ContractError, match="cannot read spec"):
+        load_contract("spec/a\x00b.yaml")
