@@ -176,6 +176,9 @@ def _cross_checks(document: Mapping[str, Any], block: Mapping[str, Any]) -> list
         where = f"{BLOCK_POINTER}/operations"
         findings.append(ContractFinding(where, "asynchronous processing needs an operation_status operation"))
     findings.extend(_operation_checks(block["processing"]))
+    if block["batch"].get("max_items", block["batch"]["min_items"]) < block["batch"]["min_items"]:
+        message = "is below min_items: no batch could ever be accepted"
+        findings.append(ContractFinding(f"{BLOCK_POINTER}/batch/max_items", message))
     documented = block["errors"].get("documented", {})
     references = [("ownership/error", (block.get("ownership") or {}).get("error"))]
     for position, header in enumerate(block["auth"].get("headers", [])):

@@ -116,6 +116,7 @@ def test_wrapped_asynchronous_contract() -> None:
     ("mutate", "where"),
     [
         (lambda b: b["batch"].__setitem__("max_items", 0), "/x-contract/batch/max_items"),
+        (lambda b: b["batch"].update(min_items=5, max_items=2), "/x-contract/batch/max_items"),
         (lambda b: b["key"].__setitem__("existing", "merge"), "/x-contract/key/existing"),
         (lambda b: b["key"]["members"].__setitem__(0, "order_id"), "/x-contract/key/members/0"),
         (lambda b: b["batch"].__setitem__("surprise", 1), "/x-contract/batch"),
