@@ -224,7 +224,8 @@ class OperationWorker:
     async def _run(self, row: OperationRow) -> None:
         state = self.state
         _, _, completed, failed = statuses(state)
-        account = state.accounts.get(row.account) or state.settings.accounts[0]
+        # The operation's own account, even when this start's configuration no longer lists it.
+        account = state.accounts.get(row.account) or Account(row.account, "")
         entries = orjson.loads(row.items)
         if row.attempts > MAX_ATTEMPTS:
             resources = [

@@ -3,15 +3,17 @@ page-style lists — all served from spec/karrio-batch-orders.yaml by the same s
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from contracts.server import RunningServer, running_server_in_thread
+from contracts.server import Account, RunningServer, running_server_in_thread
 
 SPEC = "karrio-batch-orders.yaml"
 TERMINAL = {"failed", "completed", "completed_with_errors"}
@@ -182,3 +184,33 @@ def test_a_run_that_raises_is_retried_then_failed_never_left_running(
         assert done["status"] == "completed" and stored == 1
     else:  # every try raised: failed, one resource per order, nothing stored
         assert done["status"] == "failed" and len(done["resources"]) == 1 and stored == 0
+
+
+def test_a_resumed_operation_stores_its_orders_in_its_own_account(tmp_path: Path) -> None:
+    """Restarted without the operation's account configured, the worker used to store the orders in the
+    first configured account (another tenant could then read them)."""
+    db = str(tmp_path / "karrio.sqlite3")
+    alice = Account("alice", "alice-secret")
+    mine = order()
+    with running_server_in_thread(
+        spec_path=SPEC, db_path=db, accounts=(alice,), processing_delay=60
+    ) as first:
+        headers = {"Authorization": "Token alice-secret"}
+        with client(first, headers) as c:
+            assert c.post("/v1/batches/orders", json={"orders": [mine]}).status_code == 201
+    with running_server_in_thread(spec_path=SPEC, db_path=db) as second:  # the demo accounts only
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _rows(db, "SELECT id FROM operations WHERE pending = 1"):
+            time.sleep(0.05)
+        assert not _rows(db, "SELECT id FROM operations WHERE pending = 1")
+        with client(second) as c:
+            assert c.get("/v1/orders", params={"order_id": mine["order_id"]}).json()["count"] == 0
+    assert _rows(db, "SELECT account FROM items") == [("alice",)]
+
+
+def _rows(db: str, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
