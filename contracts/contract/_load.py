@@ -176,6 +176,7 @@ def _cross_checks(document: Mapping[str, Any], block: Mapping[str, Any]) -> list
         where = f"{BLOCK_POINTER}/operations"
         findings.append(ContractFinding(where, "asynchronous processing needs an operation_status operation"))
     findings.extend(_operation_checks(block["processing"]))
+    findings.extend(_whole_value_members(block))
     if block["batch"].get("max_items", block["batch"]["min_items"]) < block["batch"]["min_items"]:
         message = "is below min_items: no batch could ever be accepted"
         findings.append(ContractFinding(f"{BLOCK_POINTER}/batch/max_items", message))
@@ -199,6 +200,26 @@ def _cross_checks(document: Mapping[str, Any], block: Mapping[str, Any]) -> list
             findings.append(
                 ContractFinding(f"/components/securitySchemes/{block['auth']['scheme']}", message)
             )
+    return findings
+
+
+_MEMBER_POINTERS = (
+    ("errors", "code"), ("errors", "detail"), ("errors", "status"), ("errors", "location", "member"),
+    ("errors", "location", "header_member"), ("errors", "location", "index_member"),
+    ("processing", "operation", "resource_status"), ("processing", "operation", "resource_errors"),
+)  # fmt: skip
+
+
+def _whole_value_members(block: Mapping[str, Any]) -> list[ContractFinding]:
+    """Pointers to a member of one error or resource: "" (the whole of it) cannot be written."""
+    findings = []
+    for path in _MEMBER_POINTERS:
+        node: Any = block
+        for name in path:
+            node = node.get(name) if isinstance(node, Mapping) else None
+        if node == "":
+            message = 'must name a member (such as "/message"), not the whole value ("")'
+            findings.append(ContractFinding(f"{BLOCK_POINTER}/{'/'.join(path)}", message))
     return findings
 
 

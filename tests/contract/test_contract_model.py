@@ -194,6 +194,21 @@ def test_an_inconsistent_operation_is_refused(mutate: Any, where: str) -> None:
     assert where in [f.pointer for f in caught.value.findings], caught.value.findings
 
 
+@pytest.mark.parametrize(
+    "path", [("errors", "detail"), ("errors", "code"), ("processing", "operation", "resource_status")]
+)
+def test_a_member_pointer_naming_the_whole_value_is_refused(path: tuple[str, ...]) -> None:
+    """errors.detail "" made the server die at start-up with a traceback."""
+    doc = _document("karrio-batch-orders.yaml")
+    node = doc["x-contract"]
+    for name in path[:-1]:
+        node = node[name]
+    node[path[-1]] = ""
+    with pytest.raises(ContractError) as caught:
+        contract_from_document(doc, name="bad.yaml")
+    assert [f.pointer for f in caught.value.findings] == ["/x-contract/" + "/".join(path)]
+
+
 def test_hostile_error_messages_and_odd_placeholders_never_raise() -> None:
     contract = load_contract("karrio-batch-orders")
     errors = contract.errors
