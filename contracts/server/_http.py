@@ -6,6 +6,8 @@ import asyncio
 import base64
 import binascii
 import hmac
+import json
+import re
 import uuid
 from typing import Any
 
@@ -154,12 +156,34 @@ async def read_json(state: ServerState, request: Request) -> Any:
     if not body.strip():
         raise _parse_error(state, "request body is empty")
     try:
-        return orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         message = str(exc)
         if "depth limit" in message or "recursion" in message:
             message = "nesting is deeper than 1024 levels"
         raise _parse_error(state, message) from None
+    if _LONG_NUMBER.search(body):  # orjson reads an integer outside 64 bits as a float: refuse, never round
+        try:
+            json.loads(body, parse_int=_int64)
+        except _OutOfRangeError as exc:
+            raise _parse_error(state, f"integer {exc} is outside the 64-bit range") from None
+        except (RecursionError, ValueError):
+            pass
+    return parsed
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+class _OutOfRangeError(ValueError):
+    pass
+
+
+def _int64(text: str) -> int:
+    value = int(text) if len(text) < 40 else None
+    if value is None or not -(2**63) <= value < 2**64:
+        raise _OutOfRangeError(text if len(text) < 40 else f"{text[:20]}... ({len(text)} digits)")
+    return value
 
 
 def _parse_error(state: ServerState, message: str) -> ApiError:

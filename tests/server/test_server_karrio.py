@@ -3,6 +3,7 @@ page-style lists — all served from spec/karrio-batch-orders.yaml by the same s
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import uuid
@@ -214,3 +215,19 @@ def _rows(db: str, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def test_an_integer_outside_64_bits_is_refused_not_rounded(karrio: RunningServer) -> None:
+    """orjson reads 18446744073709551616 as 1.8446744073709552e+19: metadata, stored as sent, was rounded."""
+    with client(karrio) as c:
+        for number in ("18446744073709551616", "-9223372036854775809", "9" * 5000):
+            mine = order(metadata={"n": "NUMBER"})
+            body = json.dumps({"orders": [mine]}).replace('"NUMBER"', number)
+            refused = c.post("/v1/batches/orders", content=body, headers={"Content-Type": "application/json"})
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["errors"][0]["code"] == "parse_error"  # the documented malformed_json
+            assert c.get("/v1/orders", params={"order_id": mine["order_id"]}).json()["count"] == 0
+        kept = order(metadata={"n": 18446744073709551615, "ref": "12345678901234567890123"})
+        done = wait(c, c.post("/v1/batches/orders", json={"orders": [kept]}).json()["id"])
+        stored = c.get(f"/v1/orders/{done['resources'][0]['id']}").json()
+        assert stored["metadata"] == kept["metadata"]
