@@ -7,19 +7,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from contracts.contract import join_pointer
+
 Level = Literal["warning", "error"]
 
 _SNIPPET_MAX = 160
 
 
-def escape_token(token: str | int) -> str:
-    """Escape one reference token for an RFC 6901 JSON pointer."""
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
 def pointer(*tokens: str | int) -> str:
     """Build a JSON pointer ('' is the whole document)."""
-    return "".join("/" + escape_token(t) for t in tokens)
+    return join_pointer(tokens)
 
 
 def join(base: str, *tokens: str | int) -> str:

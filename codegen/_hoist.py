@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._findings import Finding, escape_token, join, warning
+from contracts.contract import escape_token
+
+from ._findings import Finding, join, warning
 from ._naming import class_name, unique
 from ._walk import iter_operations
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from contracts.contract import split_pointer
+
 from ._findings import Finding, join, warning
 from ._ir_ops import RESERVED_PARAM_NAMES, Operation, array_field, deref
 
@@ -89,8 +91,8 @@ DEFAULT_SHAPE = ErrorShape(
 
 
 def _first_token(pointer: str | None) -> str | None:
-    tokens = [t for t in (pointer or "").split("/") if t]
-    return tokens[0].replace("~1", "/").replace("~0", "~") if len(tokens) == 1 else None
+    tokens = [t for t in split_pointer(pointer or "") if t]
+    return tokens[0] if len(tokens) == 1 else None
 
 
 def _body_arg(op: Operation, items_field: str | None) -> str:

@@ -6,14 +6,16 @@ none of them reads ``x-contract`` itself. Field meanings are documented in docs/
 
 from __future__ import annotations
 
+import base64
 import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
-from ._pointer import MISSING, join_pointer, pointer_get
+from ._pointer import MISSING, join_pointer, pointer_get, split_pointer
 
 __all__ = [
     "ROLES",
@@ -62,8 +64,6 @@ class BoundOperation:
 
     def url_path(self, **values: Any) -> str:
         """The path with its ``{name}`` parameters filled in (values are percent-encoded)."""
-        from urllib.parse import quote
-
         path = self.path
         for name in self.path_parameters:
             path = path.replace("{" + name + "}", quote(str(values[name]), safe=""))
@@ -97,8 +97,6 @@ class BatchRules:
 
     @property
     def items_tokens(self) -> tuple[str, ...]:
-        from ._pointer import split_pointer
-
         return split_pointer(self.items)
 
 
@@ -264,8 +262,6 @@ class AuthRules:
     def credentials_header(self, username: str, password: str = "") -> tuple[str, str]:
         """``(header, value)`` that authenticates ``username``/``password`` (or the key in ``username``)."""
         if self.kind == "basic":
-            import base64
-
             token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
             return self.header, f"Basic {token}"
         value = f"{self.prefix} {username}" if self.prefix else username

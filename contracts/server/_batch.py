@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.contract import MISSING, pointer_get, split_pointer
+from contracts.contract import MISSING, join_pointer, pointer_get, split_pointer
 
 from ._documents import (
     _ABSENT,
@@ -19,7 +19,6 @@ from ._documents import (
 from ._errors import ApiError, ErrorItem, documented_item
 from ._settings import Account
 from ._state import ServerState
-from ._validation import to_pointer
 
 __all__ = ["Batch", "Item", "Located"]
 
@@ -166,9 +165,9 @@ class Batch:
             index = issue.path[0] if issue.path and isinstance(issue.path[0], int) else 0
             inner = issue.path[1:]
             code = issue.kind if open_codes else "invalid"
-            found = self._documented_issue(to_pointer(inner), code)
+            found = self._documented_issue(join_pointer(inner), code)
             if found is not None:
-                errors.append(self.documented(found, index, to_pointer(inner), issue.message, code))
+                errors.append(self.documented(found, index, join_pointer(inner), issue.message, code))
             else:
                 errors.append(self.error(index, inner, wording.get(code, issue.message), code))
         bad = {index for index, _ in errors}

@@ -136,16 +136,11 @@ def error_response(error: ApiError, shape: Shape, *, without_array: bool = False
         body: Any = {"error": "; ".join(item.detail for item in error.items)}
     else:
         body = {}
-        pointer_set_root(
-            body, shape.contract.errors.errors_at, [i.to_json(error.status, shape) for i in error.items]
-        )
+        items = [i.to_json(error.status, shape) for i in error.items]
+        pointer_set(body, shape.contract.errors.errors_at or "/errors", items)
     return Response(
         orjson.dumps(body),
         status_code=error.status,
         media_type="application/json",
         headers=dict(error.headers),
     )
-
-
-def pointer_set_root(body: dict[str, Any], pointer: str, value: Any) -> None:
-    pointer_set(body, pointer or "/errors", value)

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from ._fastcheck import Accepts, from_json_schema, from_models
 from ._shape import Shape
 
-__all__ = ["Issue", "ModelsUnavailableError", "Validators", "to_pointer", "validators_for"]
+__all__ = ["Issue", "ModelsUnavailableError", "Validators", "validators_for"]
 
 log = logging.getLogger("contracts.server")
 Kind = Literal["required", "empty", "invalid"]
@@ -182,8 +182,3 @@ def _build(shape: Shape) -> Validators:
             {"$ref": f"#/components/schemas/{shape.item_model}"} if shape.item_model else item,
         ),
     )
-
-
-def to_pointer(path: Sequence[int | str]) -> str:
-    """RFC 6901 pointer for a path (``''`` for the whole value)."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)

@@ -313,9 +313,9 @@ def _copy_pointer(source: Order, target: Order, pointer: str) -> None:
     value = pointer_get(source, pointer, MISSING)
     if value is MISSING:
         if pointer_get(target, pointer, MISSING) is not MISSING:
-            parent, _, last = pointer.rpartition("/")
-            holder = pointer_get(target, parent, None)
+            *parent, last = split_pointer(pointer)
+            holder = pointer_get(target, tuple(parent), None)
             if isinstance(holder, dict):
-                holder.pop(last.replace("~1", "/").replace("~0", "~"), None)
+                holder.pop(last, None)
         return
     set_pointer(target, pointer, copy.deepcopy(value))

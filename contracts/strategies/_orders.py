@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..contract import Contract, pointer_set
+from ..contract import Contract, pointer_set, split_pointer
 from ._schema import normalize, schema_types
 from ._spec import SpecDocument, load_spec
 from ._values import value_strategy
@@ -40,10 +40,8 @@ UNBOUNDED_BATCH = 50  # largest generated batch when the contract documents no m
 def set_pointer(doc: Any, pointer: str, value: Any) -> None:
     """Set ``value`` at RFC 6901 ``pointer`` inside ``doc``, creating objects on the way (a null or
     missing parent becomes an object)."""
-    tokens = pointer.split("/")[1:]
     node = doc
-    for raw in tokens[:-1]:
-        token = raw.replace("~1", "/").replace("~0", "~")
+    for token in split_pointer(pointer)[:-1]:
         if isinstance(node, dict) and not isinstance(node.get(token), dict | list):
             node[token] = {}
         node = node[int(token)] if isinstance(node, list) else node[token]

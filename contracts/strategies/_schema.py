@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..contract import join_pointer
+
 __all__ = [
     "BRANCH",
     "ITEM",
@@ -108,10 +110,7 @@ class ConstrainedPath:
 
 
 def pointer_of(segments: tuple[str, ...]) -> str:
-    parts = [
-        "0" if s == ITEM else s.replace("~", "~0").replace("/", "~1") for s in segments if s[:1] != BRANCH
-    ]
-    return "".join("/" + p for p in parts)
+    return join_pointer("0" if s == ITEM else s for s in segments if s[:1] != BRANCH)
 
 
 def constrained_paths(schema: Any, *, skip: frozenset[str] = frozenset()) -> list[ConstrainedPath]:
