@@ -8,6 +8,7 @@ docs/x-contract.md.
 
 from ._load import (
     ContractError,
+    ContractMissing,
     contract_from_document,
     load_contract,
     load_document,
@@ -43,6 +44,7 @@ __all__ = [
     "Conflict",
     "Contract",
     "ContractError",
+    "ContractMissing",
     "ContractFinding",
     "DocumentedError",
     "ErrorRules",

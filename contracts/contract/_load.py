@@ -38,6 +38,7 @@ from ._schema import BLOCK_POINTER, ContractFinding, validate_block
 
 __all__ = [
     "ContractError",
+    "ContractMissing",
     "contract_from_document",
     "load_contract",
     "load_document",
@@ -56,6 +57,10 @@ class ContractError(ValueError):
     def __init__(self, message: str, findings: tuple[ContractFinding, ...] = ()) -> None:
         super().__init__(message)
         self.findings = findings
+
+
+class ContractMissing(ContractError):
+    """The document states no contract at all (e.g. a vendor spec): not an error for every reader."""
 
 
 def packaged_specs() -> dict[str, Path]:
@@ -137,7 +142,7 @@ def contract_from_document(
     """Validate the document's ``x-contract`` and build the typed ``Contract`` (else ContractError)."""
     block = document.get("x-contract")
     if block is None:
-        raise ContractError(
+        raise ContractMissing(
             f"{name}: no x-contract block at the document root; add one (see docs/x-contract.md)",
             (ContractFinding(BLOCK_POINTER, "missing"),),
         )
