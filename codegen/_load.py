@@ -136,10 +136,12 @@ def validate(document: dict[str, Any]) -> list[Finding]:
     findings = _check_refs(document)
     if findings:  # the validator itself crashes on dangling references
         return findings
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator  # slow import
+    from openapi_spec_validator import OpenAPIV30SpecValidator  # slow import
+
+    from ._validate import FastOpenAPIV31SpecValidator
 
     version = str(document.get("openapi", ""))
-    validator_cls = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    validator_cls = FastOpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
     if not version.startswith(("3.0", "3.1")):
         return [error("/openapi", f"unsupported OpenAPI version {version!r}; use 3.0.x or 3.1.x", version)]
     try:
