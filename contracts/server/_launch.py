@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -126,7 +127,17 @@ class RunningServer:
 
 def app_from_env() -> Starlette:
     """uvicorn factory for worker processes: the settings travel in an environment variable."""
-    return create_app(ServerSettings.from_json_dict(orjson.loads(os.environ[SETTINGS_ENV])))
+    return _settled(create_app(ServerSettings.from_json_dict(orjson.loads(os.environ[SETTINGS_ENV]))))
+
+
+def _settled(app: Starlette) -> Starlette:
+    """In a process that only serves: the objects alive once the app is built (modules, validators, the
+    spec) leave the garbage collector's view.  A full collection otherwise walks them all, 12-35 ms
+    with every request of that moment waiting (seen as the p99 under load); requests' own objects are
+    still collected as before."""
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def prepare_database(settings: ServerSettings) -> None:
@@ -167,7 +178,7 @@ def serve(settings: ServerSettings) -> None:
     prepare_database(settings)
     common = uvicorn_options(settings)
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(_settled(create_app(settings)), **common)
         return
     os.environ[SETTINGS_ENV] = orjson.dumps(settings.to_json_dict()).decode()
     uvicorn.run("contracts.server._launch:app_from_env", factory=True, workers=settings.workers, **common)
