@@ -15,17 +15,19 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["ChildFailed", "fork_available", "start"]
+__all__ = ["Child", "ChildFailed", "fork_available", "start"]
 
 _TIMEOUT = 30.0  # both jobs take well under a second; a stuck fork (a lock held at fork time) is abandoned
 
 
 class ChildFailed(Exception):
-    """The child timed out (`kind="timeout"`), died without answering (`"died"`) or raised (`"raised"`)."""
+    """The child timed out (`kind="timeout"`), died without answering (`"died"`) or raised (`"raised"`;
+    `error_type` is the name of the exception's class)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, error_type: str = "") -> None:
         super().__init__(message)
         self.kind = kind
+        self.error_type = error_type
 
 
 def fork_available() -> bool:
@@ -37,36 +39,46 @@ def _run(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> Non
         send.send(("ok", fn(*args)))
     except BaseException as exc:  # report everything, including SystemExit from imported code
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        send.send(("error", last))
+        send.send(("error", (type(exc).__name__, last)))
     finally:
         send.close()
 
 
-def start(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    """Start `fn(*args)` in a forked child now; the returned callable waits for and returns its result."""
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_run, args=(fn, args, send), daemon=True)
-    proc.start()
-    send.close()
+class Child:
+    """A forked child running one function: `result()` waits for its answer, `stop()` abandons it."""
 
-    def result() -> Any:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_run, args=(fn, args, send), daemon=True)
+        self._proc.start()
+        send.close()
+
+    def result(self) -> Any:
         try:
-            if not recv.poll(_TIMEOUT):
+            if not self._recv.poll(_TIMEOUT):
                 raise ChildFailed("timeout", f"no answer within {_TIMEOUT:.0f} s")
-            status, value = recv.recv()
+            status, value = self._recv.recv()
         except EOFError:
-            proc.join(5)
-            message = f"the child process exited with code {proc.exitcode} before answering"
+            self._proc.join(5)
+            message = f"the child process exited with code {self._proc.exitcode} before answering"
             raise ChildFailed("died", message) from None
         finally:
-            recv.close()
-            proc.join(5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+            self.stop(grace=5)
         if status != "ok":
-            raise ChildFailed("raised", str(value))
+            error_type, message = value
+            raise ChildFailed("raised", str(message), str(error_type))
         return value
 
-    return result
+    def stop(self, grace: float = 0.0) -> None:
+        """Close the pipe; a child still running after ``grace`` seconds is killed (idempotent)."""
+        self._recv.close()
+        self._proc.join(grace)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
+
+
+def start(fn: Callable[..., Any], *args: Any) -> Child:
+    """Start `fn(*args)` in a forked child now."""
+    return Child(fn, args)

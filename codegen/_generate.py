@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _child
-from ._client import render_client_files
 from ._findings import Finding, SpecError, error, has_errors
 from ._format import ruff_format, ruff_format_many
-from ._importcheck import StagedImport
+from ._importcheck import ImportFailed, StagedImport
 from ._ir import ApiIR, build_ir
 from ._load import LoadedSpec, validate
 from ._models import class_names, document_id_carriers, render_models
@@ -139,7 +138,7 @@ def _check_models(ir: ApiIR, classes: frozenset[str], client: str) -> list[Findi
 
 
 def _render(
-    spec: LoadedSpec, package: str, client: str, contract: Contract | None, check_import: bool
+    spec: LoadedSpec, package: str, client: str, contract: Contract | None, staged: StagedImport | None
 ) -> tuple[dict[str, str], ApiIR, list[Finding]]:
     document, rewrites = normalise(spec.document)
     ir, notes = build_ir(document, contract)
@@ -152,27 +151,30 @@ def _render(
     bad = _check_models(ir, classes, client)
     if bad:
         raise SpecError([*findings, *bad])
-    staged = StagedImport(package, models) if check_import else None  # imports models.py meanwhile
-    try:
-        base_url = _base_url(document)
-        sources = render_client_files(
-            ir,
-            header=header,
-            base_url=base_url,
-            client_name=client,
-            model_classes=classes,
-            sha256=digest,
-        )
-        formatted = {"models.py": models, **ruff_format_many(sources), "py.typed": ""}
+    if staged is not None:
+        staged.models_ready(models)  # the child builds the model classes while the client is rendered
+    from ._client import render_client_files  # jinja2: imported while the child works
+
+    sources = render_client_files(
+        ir,
+        header=header,
+        base_url=_base_url(document),
+        client_name=client,
+        model_classes=classes,
+        sha256=digest,
+    )
+    formatted = {"models.py": models, **ruff_format_many(sources), "py.typed": ""}
+    if staged is None:
         for name, source in formatted.items():
             if name.endswith(".py"):
                 compile(source, f"{package}/{name}", "exec")  # a SyntaxError here is a generator bug
-    except BaseException:
-        if staged is not None:
-            staged.close()
-        raise
-    if staged is not None:
-        staged.finish(formatted)
+    else:
+        try:
+            staged.finish(formatted)  # importing compiles every module: a SyntaxError is reported as such
+        except ImportFailed as exc:
+            if exc.syntax_error:
+                raise SyntaxError(str(exc)) from None
+            raise
     files = {f"{package}/{name}": formatted[name] for name in sorted(formatted)}
     return files, ir, findings
 
@@ -186,28 +188,24 @@ def build_tree(
 ) -> GeneratedTree:
     """Generate every file in memory (formatted, compiled; import-checked if asked). Never writes.
 
-    Structural validation (openapi-spec-validator, the slowest step) runs in a forked child next to the
-    rendering, and the import check starts as soon as models.py is final (see `_importcheck`). Output
-    is only returned when validation found no error (fail closed). ``package``/``client`` override the
-    names from the contract or the file name.
+    Structural validation (openapi-spec-validator) runs in a forked child next to the rendering, and
+    so does the import check (see `_importcheck`). Output is only returned when validation found no
+    error (fail closed). ``package``/``client`` override the names from the contract or the file name.
     """
-    validation = _start_validation(spec.document)
-    try:
-        contract = contract_of(spec)
-    except SpecError:
-        validation()
-        raise
+    contract = contract_of(spec)
     package = package or package_name(spec, contract)
     if not package.isidentifier() or method_name(package) != package:
-        validation()
         raise SpecError([error("", f"package name {package!r} is not a lowercase Python identifier")])
     client = client or client_name(package, contract)
     if not (client.isidentifier() and client.isascii() and client[:1].isupper()):
-        validation()
         raise SpecError([error("", f"client name {client!r} is not a Python class name (e.g. ShopClient)")])
+    validation = _start_validation(spec.document)
+    staged = StagedImport(package) if check_import else None
     try:
-        files, ir, findings = _render(spec, package, client, contract, check_import)
+        files, ir, findings = _render(spec, package, client, contract, staged)
     except Exception:
+        if staged is not None:
+            staged.close()
         structural = validation()
         if has_errors(structural):  # an invalid spec explains (and outranks) the rendering failure
             raise SpecError(structural) from None
@@ -222,11 +220,11 @@ def _start_validation(document: dict[str, Any]) -> Callable[[], list[Finding]]:
     if not _child.fork_available():
         findings = validate(document)
         return lambda: findings
-    waiter = _child.start(validate, document)
+    child = _child.start(validate, document)
 
     def result() -> list[Finding]:
         try:
-            found: list[Finding] = waiter()
+            found: list[Finding] = child.result()
             return found
         except _child.ChildFailed:  # e.g. killed: validate here instead (slower, same answer)
             return validate(document)
@@ -242,7 +240,7 @@ def import_check(tree: GeneratedTree) -> None:
     """
     prefix = tree.package + "/"
     files = {rel[len(prefix) :]: content for rel, content in tree.files.items()}
-    StagedImport(tree.package, files.get("models.py", "")).finish(files)
+    StagedImport(tree.package).finish(files)
 
 
 def _write_files(tree: GeneratedTree, out_dir: Path) -> None:

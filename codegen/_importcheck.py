@@ -1,10 +1,13 @@
-"""Import check of a generated package in a forked child, started as soon as `models.py` is final.
+"""Import check of a generated package in a forked child, started before the package exists.
 
-Building the pydantic model classes is most of an import check, so the child imports `models.py` while
-the parent still renders and formats the client; when the remaining files are ready the parent sends
-"go" and the child imports the real `__init__`, `client` and `_runtime`. Fail closed: an exception or
-an early exit in the child is an error; a child that does not answer in time is replaced by an import in
-a fresh interpreter (a hung fork says nothing about the code).
+The child is forked while the parent still generates: it imports what every generated package imports
+(pydantic, httpx) and waits. When `models.py` is final the parent says "models" and the child builds the
+pydantic model classes (most of an import check) while the parent renders and formats the client; when
+the remaining files are written the parent says "go" with the list of modules, and the child imports the
+real `__init__` and every other module. Importing compiles each module, so the parent need not compile
+them too (a SyntaxError is reported as such). Fail closed: an exception or an early exit in the child is
+an error; a child that does not answer in time is replaced by an import in a fresh interpreter (a hung
+fork says nothing about the code).
 """
 
 from __future__ import annotations
@@ -15,37 +18,65 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from . import _child
 
 __all__ = ["ImportFailed", "StagedImport", "fresh_interpreter_import"]
 
-_MODULES = ("", ".models", ".client", "._runtime", "._errors", "._calls")
 _TIMEOUT = 120
+_WAIT = 600.0  # longest the child waits for the parent's next step (generating a huge spec)
+_DEPENDENCIES = ("pydantic", "httpx")  # imported by every generated package
 
 
 class ImportFailed(RuntimeError):
-    """The generated package does not import."""
+    """The generated package does not import (`syntax_error`: because a module does not compile)."""
+
+    def __init__(self, message: str, *, syntax_error: bool = False) -> None:
+        super().__init__(message)
+        self.syntax_error = syntax_error
 
 
-def _staged(root: str, package: str, go: Connection) -> None:
+def _next(conn: Connection, expected: str) -> Any:
+    """The parent's next message (tag ``expected``); raise if it never comes or the parent is gone."""
+    parent, deadline = os.getppid(), time.monotonic() + _WAIT
+    while not conn.poll(1.0):
+        if os.getppid() != parent or time.monotonic() > deadline:
+            raise RuntimeError(f"the generator never sent {expected!r}")
+    tag, payload = conn.recv()
+    if tag != expected:
+        raise RuntimeError(f"expected {expected!r} from the generator, got {tag!r}")
+    return payload
+
+
+def _staged(root: str, package: str, conn: Connection) -> None:
+    sys.dont_write_bytecode = True  # the folder is deleted afterwards
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         del sys.modules[name]  # forked from a process that imported another package of that name
+    for dependency in _DEPENDENCIES:
+        importlib.import_module(dependency)
     sys.path.insert(0, root)
+    _next(conn, "models")
     importlib.import_module(package + ".models")  # the expensive part: model classes
-    if not go.poll(60) or go.recv() != "go":
-        return
+    modules: list[str] = _next(conn, "go")
     importlib.reload(importlib.import_module(package))  # now the real __init__ (it was a placeholder)
-    for module in _MODULES:
+    for module in modules:
         importlib.import_module(package + module)
 
 
-def fresh_interpreter_import(root: Path, package: str) -> None:
+def _modules(files: dict[str, str]) -> list[str]:
+    """Relative module names of a package's files: "" (the package), ".models", ".client", ..."""
+    names = sorted(name.removesuffix(".py") for name in files if name.endswith(".py"))
+    return ["" if name == "__init__" else "." + name for name in names]
+
+
+def fresh_interpreter_import(root: Path, package: str, modules: list[str]) -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import importlib; "
-        f"[importlib.import_module({package!r} + m) for m in {_MODULES!r}]"
+        f"[importlib.import_module({package!r} + m) for m in {modules!r}]"
     )
     proc = subprocess.run(  # noqa: S603 - fixed argv, this interpreter
         [sys.executable, "-I", "-c", code, str(root)], capture_output=True, timeout=_TIMEOUT, check=False
@@ -54,56 +85,84 @@ def fresh_interpreter_import(root: Path, package: str) -> None:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
             f"exit code {proc.returncode}"
         ]
-        raise ImportFailed(f"generated package {package!r} does not import: {tail[0]}")
+        raise ImportFailed(
+            f"generated package {package!r} does not import: {tail[0]}",
+            syntax_error=tail[0].startswith("SyntaxError"),
+        )
 
 
 class StagedImport:
-    """`StagedImport(package, models_source)` starts the child; `finish(files)` waits for the verdict."""
+    """`StagedImport(package)` forks the child; `models_ready(source)` lets it import the models;
+    `finish(files)` writes the rest and waits for the verdict; `close()` abandons it."""
 
-    def __init__(self, package: str, models_source: str) -> None:
+    def __init__(self, package: str) -> None:
         self._package = package
         self._tmp = tempfile.TemporaryDirectory(prefix="codegen-import-")
         self._root = Path(self._tmp.name)
         (self._root / package).mkdir()
-        (self._root / package / "__init__.py").write_text("", encoding="utf-8")
-        (self._root / package / "models.py").write_text(models_source, encoding="utf-8")
-        self._go: Connection | None = None
-        self._waiter = None
+        (self._root / package / "__init__.py").write_text("", encoding="utf-8")  # placeholder
+        self._models: str | None = None
+        self._conn: Connection | None = None
+        self._child: _child.Child | None = None
         if _child.fork_available():
-            receive, self._go = multiprocessing.get_context("fork").Pipe(duplex=False)
-            self._waiter = _child.start(_staged, str(self._root), package, receive)
+            receive, self._conn = multiprocessing.get_context("fork").Pipe(duplex=False)
+            self._child = _child.start(_staged, str(self._root), package, receive)
             receive.close()
 
-    def finish(self, files: dict[str, str]) -> None:
-        """`files`: package-relative names → final sources (models.py must equal the one given before)."""
+    def _write(self, name: str, source: str) -> None:
+        # The child may be importing from this folder: each file appears whole (write, then rename).
+        target = self._root / self._package / name
+        staging = target.with_name(name + ".partial")
+        staging.write_text(source, encoding="utf-8")
+        os.replace(staging, target)
+
+    def _send(self, tag: str, payload: Any = None) -> None:
+        if self._conn is None:
+            return
         try:
-            # The child may already be importing from this folder: each file appears whole (write, then
-            # rename) and the real __init__ comes last, so the child never reads a half-written module.
+            self._conn.send((tag, payload))
+        except (BrokenPipeError, OSError):
+            pass  # the child already died: its answer says how
+
+    def models_ready(self, source: str) -> None:
+        """`models.py` is final: the child may build the model classes now."""
+        self._models = source
+        self._write("models.py", source)
+        self._send("models")
+
+    def finish(self, files: dict[str, str]) -> None:
+        """`files`: package-relative names → final sources (models.py equal to the one given before)."""
+        try:
+            if self._models is None:
+                self.models_ready(files.get("models.py", ""))
+            elif files.get("models.py") != self._models:
+                raise ValueError("models.py changed after models_ready()")
+            # the real __init__ comes last: the child never sees a package without its modules
             for name in sorted(files, key=lambda n: n == "__init__.py"):
-                target = self._root / self._package / name
-                staging = target.with_name(name + ".partial")
-                staging.write_text(files[name], encoding="utf-8")
-                os.replace(staging, target)
-            if self._waiter is None or self._go is None:
-                fresh_interpreter_import(self._root, self._package)
+                if name != "models.py":
+                    self._write(name, files[name])
+            modules = _modules(files)
+            if self._child is None:
+                fresh_interpreter_import(self._root, self._package, modules)
                 return
+            self._send("go", modules)
             try:
-                self._go.send("go")
-            except (BrokenPipeError, OSError):
-                pass  # the child already died: its waiter reports how
-            try:
-                self._waiter()
+                self._child.result()
             except _child.ChildFailed as exc:
                 if exc.kind != "timeout":
                     raise ImportFailed(
-                        f"generated package {self._package!r} does not import: {exc}"
+                        f"generated package {self._package!r} does not import: {exc}",
+                        syntax_error=exc.error_type == "SyntaxError",
                     ) from None
-                fresh_interpreter_import(self._root, self._package)
+                fresh_interpreter_import(self._root, self._package, modules)
         finally:
             self.close()
 
     def close(self) -> None:
-        if self._go is not None:
-            self._go.close()
-            self._go = None
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self._tmp.cleanup()
