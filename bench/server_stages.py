@@ -33,6 +33,7 @@ from server_load import _MARK_A, _MARK_B, SPECS, template  # noqa: E402
 
 from contracts.server import RunningServer, ServerSettings, create_app  # noqa: E402
 from contracts.server._batch import Batch  # noqa: E402
+from contracts.server._http import _has_long_digit_run  # noqa: E402
 from contracts.server._upsert import _answer, _plan, write_items  # noqa: E402
 
 
@@ -70,6 +71,8 @@ def main() -> None:
     batch = Batch(state, account)
     items = batch.items_of(orjson.loads(fresh()))
     rows.append(("`orjson.loads` of the body", fastest(args.repeat, orjson.loads, fresh)))
+    rows.append(("scan for integers beyond 64 bits (19 digits in a row)",
+                 fastest(args.repeat, _has_long_digit_run, fresh)))  # fmt: skip
     validators = state.validators
     rows.append(("fast check (jsonschema_rs, never looser than pydantic)",
                  fastest(args.repeat, lambda _: validators.accepts(items))))  # fmt: skip
