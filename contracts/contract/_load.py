@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from ._members import member_findings
 from ._model import (
     ROLES,
     AsyncOperation,
@@ -182,6 +183,8 @@ def _cross_checks(document: Mapping[str, Any], block: Mapping[str, Any]) -> list
         findings.append(ContractFinding(where, "asynchronous processing needs an operation_status operation"))
     findings.extend(_operation_checks(block["processing"]))
     findings.extend(_whole_value_members(block))
+    members = member_findings(document, block, known, BLOCK_POINTER)
+    findings.extend(ContractFinding(where, message) for where, message in members)
     if block["batch"].get("max_items", block["batch"]["min_items"]) < block["batch"]["min_items"]:
         message = "is below min_items: no batch could ever be accepted"
         findings.append(ContractFinding(f"{BLOCK_POINTER}/batch/max_items", message))

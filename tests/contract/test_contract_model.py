@@ -73,6 +73,9 @@ def _wrapped_async(document: dict[str, Any]) -> dict[str, Any]:
         "in": "header",
         "name": "Authorization",
     }
+    schemas = doc["components"]["schemas"]  # the schemas say what the block says: a wrapped list, a source
+    schemas["OrderUpsertBatch"] = {"type": "object", "properties": {"orders": schemas["OrderUpsertBatch"]}}
+    schemas["OrderUpsert"]["properties"]["source"] = {"type": "string"}
     block = doc["x-contract"]
     block["batch"]["items"] = "/orders"
     del block["batch"]["max_items"]
