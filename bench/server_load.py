@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/server_load.py                     # both specs, 10 s per scenario, 4 connections
     .venv/bin/python bench/server_load.py --duration 5 --specs sendcloud
+    .venv/bin/python bench/server_load.py --rounds 3            # each server 3 times per mix: medians
     .venv/bin/python bench/server_load.py --memory 1000000    # also: RSS and list latency at 1M stored orders
 
 Write side: ``wrk`` (``apt-get install -y wrk``) with ``bench/wrk_upsert.lua`` POSTs 100-order batches
@@ -243,6 +244,11 @@ def _count(db_path: str, sql: str) -> int:
         conn.close()
 
 
+def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each measure's median over the rounds (req/s, p50, p99 and CPU each on its own)."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def _stored_orders(db_path: str) -> int:
     return _count(db_path, "SELECT COUNT(*) FROM items")
 
@@ -314,7 +320,7 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
     body = template(dialect)
     print(f"\n## {dialect} ({spec}): POST {contract.base_path}{operation.path}, {BATCH} orders, "
           f"{len(body) / 1024:.1f} KiB, {contract.processing.mode}")  # fmt: skip
-    print("| mix | server | req/s | p50 ms | p99 ms | CPU ms/req | reference req/s ÷ this "
+    print("| mix | server | req/s (median; range) | p50 ms | p99 ms | CPU ms/req | reference req/s ÷ this "
           "| reference CPU ÷ this |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     with ExitStack() as stack:
@@ -338,23 +344,32 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 targets.append(Target(name, url + operation.path, header, pid))
         for target in targets:
             _check_accepted(target, body)
-        for round_no, mix in enumerate(args.mixes):
-            results: dict[str, dict[str, float]] = {}
+        for mix_no, mix in enumerate(args.mixes):
+            runs: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
             background = ""
-            for target in targets if round_no % 2 == 0 else targets[::-1]:  # alternate the order
-                saved_before, started = _stored_orders(ours.db_path), time.monotonic()
-                results[target.name] = run_wrk(target, body, mix, args.connections, args.duration)
-                if target.name == "reference" and contract.processing.asynchronous:
-                    background = _background(ours.db_path, mix, results[target.name], saved_before, started)
+            for round_no in range(args.rounds):
+                order = targets if (mix_no + round_no) % 2 == 0 else targets[::-1]  # alternate the order
+                for target in order:
+                    saved_before, started = _stored_orders(ours.db_path), time.monotonic()
+                    runs[target.name].append(run_wrk(target, body, mix, args.connections, args.duration))
+                    if target.name == "reference" and contract.processing.asynchronous and not background:
+                        r = runs[target.name][-1]
+                        background = _background(ours.db_path, mix, r, saved_before, started)
+            results = {name: _median_run(found) for name, found in runs.items()}
             baseline = ("Prism", "reference before")
             mine = [results[t.name] for t in targets if not t.name.startswith(baseline)]  # in table order
-            for name, r in results.items():
+            for target in targets:
+                name, r = target.name, results[target.name]
                 ratio = cpu_ratio = "–"
                 if name.startswith(baseline):  # each reference row against this baseline (in row order)
                     ratio = " / ".join(f"{m['req_s'] / r['req_s']:.2f}x" for m in mine)
                     cpu_ratio = " / ".join(f"{m['cpu_ms'] / r['cpu_ms']:.2f}" for m in mine)
-                print(f"| {mix} | {name} | {r['req_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                      f"{r['cpu_ms']:.2f} | {ratio} | {cpu_ratio} |")  # fmt: skip
+                spread = ""
+                if args.rounds > 1:
+                    rates = sorted(run["req_s"] for run in runs[name])
+                    spread = f" ({rates[0]:.0f}–{rates[-1]:.0f})"
+                print(f"| {mix} | {name} | {r['req_s']:.0f}{spread} | {r['p50_ms']:.1f} | "
+                      f"{r['p99_ms']:.1f} | {r['cpu_ms']:.2f} | {ratio} | {cpu_ratio} |")  # fmt: skip
             if background:
                 print(background)
 
@@ -499,6 +514,9 @@ def main() -> None:
     parser.add_argument("--specs", nargs="*", choices=sorted(SPECS), default=["sendcloud", "karrio"])
     parser.add_argument(
         "--mixes", nargs="+", choices=["new", "half", "existing"], default=["new", "existing"]
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="alternating runs per server and mix; medians are printed"
     )
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism baseline")
     parser.add_argument("--before", type=Path, metavar="TREE", help="also the server of this source tree")
