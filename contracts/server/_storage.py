@@ -335,8 +335,10 @@ class Store(OperationsTable, ItemCounts):
                 for p, value in zip(indexed, before, strict=True)
             )
 
-        unchanged = [(pk, row) for pk, row in latest if same(pk, row)]
-        changed = [(pk, row) for pk, row in latest if not same(pk, row)]
+        unchanged: list[tuple[int, Sequence[Any]]] = []
+        changed: list[tuple[int, Sequence[Any]]] = []
+        for pk, row in latest:  # each row compared once
+            (unchanged if same(pk, row) else changed).append((pk, row))
         self._update(conn, unchanged, self._plain_positions, self._update_plain_sql)
         self._update(conn, changed, self._update_positions, self._update_sql)
 
