@@ -33,8 +33,11 @@ class DocumentTooDeepError(ValueError):
     """The document nests deeper than the JSON encoder allows."""
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: these times order as text
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(ISO_FORMAT)
 
 
 @lru_cache(maxsize=8192)

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -18,7 +19,7 @@ from starlette.datastructures import URL
 from contracts.contract import Contract, pointer_set, split_pointer
 
 from ._batch import Batch, Item, refuse
-from ._documents import encode_body, now_iso
+from ._documents import ISO_FORMAT, encode_body, now_iso
 from ._errors import ErrorItem
 from ._listing import page_links, page_window, wrap_list
 from ._operations_store import OperationRow
@@ -38,7 +39,14 @@ __all__ = [
 
 log = logging.getLogger("contracts.server")
 MAX_ATTEMPTS = 3
+# A run holds its operation for processing_delay + this; after that another process may take it over (the
+# process that claimed it died while the others went on serving).  The run that finishes first wins.
+LEASE_SECONDS = 10.0
 _LOST_ID_OFFSET = 10**12
+
+
+class _TakenOverError(RuntimeError):
+    """This run's claim lapsed and another run took the operation over: nothing of this run is stored."""
 
 
 def statuses(state: ServerState) -> tuple[str, str, str, str]:
@@ -163,6 +171,7 @@ class OperationWorker:
         self._event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[int] = set()
+        self._next_stale_check = 0.0
 
     def wake(self) -> None:
         self._event.set()
@@ -193,6 +202,7 @@ class OperationWorker:
             self._event.clear()
             if self.state.fault("never_completes"):
                 continue
+            self._requeue_stale()
             for pk in list(self.state.store.next_queued(queued, self._busy)):
                 if pk in self._busy:
                     continue
@@ -204,12 +214,30 @@ class OperationWorker:
                         await self._run(row)
                 except asyncio.CancelledError:
                     raise
+                except _TakenOverError:
+                    log.warning("operation %s was taken over by another run after its lease", pk)
                 except Exception:  # nothing of the run was stored: back to the queue (see _give_back)
                     log.exception("operation %s failed while running", pk)
                     if row is not None:
                         self._give_back(row)
                 finally:
                     self._busy.discard(pk)
+
+    def lease_seconds(self) -> float:
+        return self.state.settings.processing_delay + LEASE_SECONDS
+
+    def _requeue_stale(self) -> None:
+        """Every half lease: operations whose claim is older than a lease go back to the queue."""
+        now = time.monotonic()
+        if now < self._next_stale_check:
+            return
+        self._next_stale_check = now + self.lease_seconds() / 2
+        queued, running = statuses(self.state)[:2]
+        claimed_before = datetime.now(UTC) - timedelta(seconds=self.lease_seconds())
+        moved = self.state.store.requeue_stale(running, queued, claimed_before.strftime(ISO_FORMAT))
+        if moved:
+            log.warning("%d operation(s) were running longer than their lease: queued again", moved)
+            self.wake()
 
     def _give_back(self, row: OperationRow) -> None:
         queued, running, _, failed = statuses(self.state)
@@ -256,8 +284,10 @@ class OperationWorker:
                 ids.append(_LOST_ID_OFFSET + int(time.time()))
             if state.fault("resources_name_nothing"):
                 ids = [pk + _LOST_ID_OFFSET for pk in ids]
-            resources = self._completed(ids, completed)
-            state.store.finish_operation(conn, row.id, final, orjson.dumps(resources), now_iso())
+            outcome = orjson.dumps(self._completed(ids, completed))
+            run = (statuses(state)[1], row.attempts)
+            if not state.store.finish_operation(conn, row.id, final, outcome, now_iso(), run=run):
+                raise _TakenOverError(row.id)  # rolls the items back: the run that took it over stores them
 
     def _targets(self, conn: Any, batch: Batch, items: list[Item]) -> list[Any]:
         found: dict[str, Any] = {}

@@ -89,13 +89,34 @@ class OperationsTable:
 
     @staticmethod
     def finish_operation(
-        conn: sqlite3.Connection, pk: int, status: str, resources: bytes, now: str, *, pending: bool = False
-    ) -> None:
-        """Inside the caller's write transaction (the one that stored the items)."""
-        conn.execute(
-            "UPDATE operations SET status = ?, pending = ?, resources = ?, updated_at = ? WHERE id = ?",
-            (status, int(pending), resources, now, pk),
-        )
+        conn: sqlite3.Connection,
+        pk: int,
+        status: str,
+        resources: bytes,
+        now: str,
+        *,
+        pending: bool = False,
+        run: tuple[str, int] | None = None,
+    ) -> bool:
+        """Inside the caller's write transaction (the one that stored the items).  ``run``: (running status,
+        attempts) of the caller's claim; then only that run may finish it (False: another process took the
+        operation over, and the caller must roll back)."""
+        sql = "UPDATE operations SET status = ?, pending = ?, resources = ?, updated_at = ? WHERE id = ?"
+        values: tuple[object, ...] = (status, int(pending), resources, now, pk)
+        if run is not None:
+            sql += " AND pending = 1 AND status = ? AND attempts = ?"
+            values += run
+        return conn.execute(sql, values).rowcount == 1
+
+    def requeue_stale(self, running: str, queued: str, claimed_before: str) -> int:
+        """Operations left running by a worker process that died while the others went on (claimed before
+        ``claimed_before``, an ISO time) go back to the queue; their count."""
+        with self.write() as conn:
+            cursor = conn.execute(
+                "UPDATE operations SET status = ? WHERE pending = 1 AND status = ? AND updated_at < ?",
+                (queued, running, claimed_before),
+            )
+            return cursor.rowcount
 
     @staticmethod
     def requeue_operation(conn: sqlite3.Connection, pk: int, running: str, queued: str) -> None:
