@@ -334,6 +334,12 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
             )
             assert idle.pid is not None
             targets.append(Target("reference, accept only", idle.api_url + operation.path, header, idle.pid))
+        if args.also_workers > 1:  # not the goal's setting (1 worker): what a second process would add
+            workers = args.also_workers
+            many: RunningServer = stack.enter_context(running_server(spec_path=spec, workers=workers))
+            assert many.pid is not None
+            name = f"reference, {workers} workers"
+            targets.append(Target(name, many.api_url + operation.path, header, many.pid))
         if args.before is not None:
             url, pid = stack.enter_context(server_from(args.before, spec))
             base = contract.base_path + operation.path
@@ -517,6 +523,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="alternating runs per server and mix; medians are printed"
+    )
+    parser.add_argument(
+        "--also-workers", type=int, default=0, metavar="N", help="also the reference server with N workers"
     )
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism baseline")
     parser.add_argument("--before", type=Path, metavar="TREE", help="also the server of this source tree")
