@@ -1,11 +1,15 @@
 """Codegen benchmarks: `generate` next to datamodel-code-generator alone; generated models vs orjson.
 
     .venv/bin/python bench/codegen.py              # 5 repetitions each (median), all three specs
-    .venv/bin/python bench/codegen.py --repeat 9
+    .venv/bin/python bench/codegen.py --repeat 9 --spec sendcloud
+    git archive <commit> | tar -x -C /tmp/before    # an earlier state, timed in the same rounds:
+    .venv/bin/python bench/codegen.py --before /tmp/before
+    .venv/bin/python bench/codegen.py --stages sendcloud   # where generate's time goes, stage by stage
 
 1. Generation, every repetition in a FRESH process (datamodel-code-generator caches parsed input
    inside a process, so repeated in-process calls would flatter both sides), ours and the baseline
-   alternating (load from other processes hits both alike); the ratio is the median of the paired ratios.
+   (and ``--before``) in turn in each round (load from other processes hits all alike); the ratio is
+   the median of the per-round ratios.
    One warm-up run of each first (Python's __pycache__ and our compiled-template cache are warm, as on a
    developer's machine; datamodel-code-generator ships its templates precompiled).
    * "CLI": ``orders-contract generate --spec S --out D`` vs ``datamodel-codegen`` with the same flags
@@ -82,9 +86,9 @@ def _children_cpu() -> float:
     return kids.ru_utime + kids.ru_stime
 
 
-def _time_call(which: str, spec: Path) -> tuple[float, float]:
+def _time_call(which: str, spec: Path, root: Path = REPO) -> tuple[float, float]:
     """(wall, CPU) seconds of the call alone, in a fresh process (CPU includes its forks and ruff)."""
-    code = _CALL.format(repo=str(REPO), spec=str(spec), which=which)
+    code = _CALL.format(repo=str(root), spec=str(spec), which=which)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
@@ -92,60 +96,139 @@ def _time_call(which: str, spec: Path) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def _time_cli(argv: list[str]) -> tuple[float, float]:
+def _time_cli(argv: list[str], root: Path = REPO) -> tuple[float, float]:
     """(wall, CPU) seconds of a whole command (CPU: the process and everything it waited for)."""
+    env = {**os.environ, "PYTHONPATH": str(root)} if root != REPO else None
     cpu, start = _children_cpu(), time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=True, timeout=300, cwd=REPO)
+    subprocess.run(argv, capture_output=True, check=True, timeout=300, cwd=root, env=env)
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
-Pair = tuple[float, float, float]  # median codegen, median baseline, median of the paired ratios
+Timer = Callable[[], tuple[float, float]]
 
 
-def _paired(
-    a: Callable[[], tuple[float, float]], b: Callable[[], tuple[float, float]], repeat: int
-) -> tuple[Pair, Pair]:
-    """Alternate a and b (warm-up run of each first); (wall, CPU) medians and median paired ratios."""
-    a(), b()
-    runs = [(a(), b()) for _ in range(repeat)]
-    result = []
-    for i in (0, 1):  # wall, CPU
-        result.append(
-            (
-                statistics.median(x[i] for x, _ in runs),
-                statistics.median(y[i] for _, y in runs),
-                statistics.median(x[i] / y[i] for x, y in runs),
-            )
-        )
-    return result[0], result[1]
+def _interleaved(timers: dict[str, Timer], repeat: int) -> dict[str, list[tuple[float, float]]]:
+    """Run the timers in turn, `repeat` rounds after one warm-up round (load hits all alike)."""
+    for timer in timers.values():
+        timer()
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in timers}
+    for _ in range(repeat):
+        for name, timer in timers.items():
+            runs[name].append(timer())
+    return runs
 
 
 def _load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def bench_generate(repeat: int) -> list[dict[str, object]]:
+def bench_generate(repeat: int, names: list[str], before: Path | None) -> list[dict[str, object]]:
+    """Ours (and, with `before`, another checkout of this repository) next to dmcg alone, interleaved."""
     rows: list[dict[str, object]] = []
     print(f"generate: {repeat} repetitions, {os.cpu_count()} CPUs, {_load()}")
-    for name, spec in SPECS.items():
+    roots = {"codegen": REPO, **({"before": before} if before else {})}
+    for name in names:
+        spec = SPECS[name]
         if not spec.is_file():
             print(f"skip {name}: {spec} not found")
             continue
         with tempfile.TemporaryDirectory() as tmp:
+            dmcg_cli = [str(BIN / "datamodel-codegen"), "--input", str(spec), "--output", f"{tmp}/m.py"]
             ours_cli = [str(BIN / "orders-contract"), "generate", "--spec", str(spec), "--out", tmp]
             ours_cli += ["--package", "p"]
-            dmcg_cli = [str(BIN / "datamodel-codegen"), "--input", str(spec), "--output", f"{tmp}/m.py"]
-            dmcg_cli += DMCG_FLAGS
-            cli = _paired(partial(_time_cli, ours_cli), partial(_time_cli, dmcg_cli), repeat)
-            call = _paired(partial(_time_call, "codegen", spec), partial(_time_call, "dmcg", spec), repeat)
-        for kind, (wall, cpu) in (("CLI", cli), ("call", call)):
-            for measure, (a, b, ratio) in (("wall", wall), ("CPU", cpu)):
-                row = {"spec": name, "kind": kind, "measure": measure, "codegen_s": a, "dmcg_s": b}
-                rows.append({**row, "ratio": ratio})
-                print(f"generate {name:9} {kind:4} {measure:4}: codegen {a * 1000:6.0f} ms | "
-                      f"dmcg alone {b * 1000:6.0f} ms | ratio {ratio:4.2f}x (goal <= 1.3x)")  # fmt: skip
+            timers: dict[str, dict[str, Timer]] = {
+                "CLI": {who: partial(_time_cli, ours_cli, root) for who, root in roots.items()},
+                "call": {who: partial(_time_call, "codegen", spec, root) for who, root in roots.items()},
+            }
+            timers["CLI"]["dmcg"] = partial(_time_cli, [*dmcg_cli, *DMCG_FLAGS])
+            timers["call"]["dmcg"] = partial(_time_call, "dmcg", spec)
+            measured = {kind: _interleaved(kind_timers, repeat) for kind, kind_timers in timers.items()}
+        for kind, runs in measured.items():
+            for i, measure in enumerate(("wall", "CPU")):
+                base = [r[i] for r in runs["dmcg"]]
+                for who in roots:
+                    mine = [r[i] for r in runs[who]]
+                    ratio = statistics.median(x / y for x, y in zip(mine, base, strict=True))
+                    a, b = statistics.median(mine), statistics.median(base)
+                    row = {"spec": name, "kind": kind, "measure": measure, "who": who}
+                    rows.append({**row, "codegen_s": a, "dmcg_s": b, "ratio": ratio})
+                    print(f"generate {name:9} {kind:4} {measure:4} {who:7}: {a * 1000:6.0f} ms | "
+                          f"dmcg alone {b * 1000:6.0f} ms | ratio {ratio:4.2f}x (goal <= 1.3x)")  # fmt: skip
         print(f"  ({_load()})")
     return rows
+
+
+_STAGES = """
+import sys, time, warnings, importlib, tempfile
+from pathlib import Path
+warnings.simplefilter("ignore")
+sys.path.insert(0, {repo!r})
+rows = []
+def stage(name, fn):
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    rows.append((name, time.perf_counter() - w, time.process_time() - c))
+    return out
+stage("CLI modules: orders_contract.cli, typer, codegen.cli", lambda: (
+    importlib.import_module("orders_contract.cli"), importlib.import_module("codegen.cli")))
+stage("pydantic (typer's parameter handling imports it; dmcg needs it too)",
+      lambda: importlib.import_module("pydantic"))
+stage("pipeline modules incl. datamodel-code-generator", lambda: importlib.import_module("codegen._generate"))
+from codegen import _generate as G, _load, _models, _format, _verify
+spec = stage("read + parse the spec (libyaml)", lambda: _load.load_spec(Path({spec!r})))
+contract = stage("contract_of (contracts.contract, jsonschema)", lambda: G.contract_of(spec))
+stage("validation: proves_valid (in a forked child)", lambda: _verify.proves_valid(spec.document))
+def middle():
+    doc, _ = G.normalise(spec.document)
+    ir, _ = G.build_ir(doc, contract)
+    header = G._header(spec, G.spec_digest(doc))
+    G.document_id_carriers(doc, ir.id_carriers)
+    return doc, ir, header
+doc, ir, header = stage("normalise + IR + digest", middle)
+raw = stage("datamodel-code-generator generate() (its lazy imports, config)",
+            lambda: _models.render_models(doc, header, format_source=False))
+models = stage("ruff on models.py (check --fix, format: 2 runs)",
+               lambda: _format.ruff_format(raw, "models.py"))
+classes = stage("class names (ast)", lambda: _models.class_names(models))
+from_client = stage("jinja2 (import)", lambda: importlib.import_module("codegen._client"))
+sources = stage("client templates rendered (compiled ones cached)",
+                lambda: from_client.render_client_files(ir, header=header, base_url="http://x",
+                client_name="PClient", model_classes=classes, sha256="0"))
+formatted = stage("ruff on the client files (2 runs)", lambda: _format.ruff_format_many(sources))
+root = Path(tempfile.mkdtemp()); (root / "bench_pkg").mkdir()
+for name, text in {{**formatted, "models.py": models}}.items():
+    (root / "bench_pkg" / name).write_text(text)
+sys.path.insert(0, str(root)); sys.dont_write_bytecode = True
+stage("import check (forked child): httpx", lambda: importlib.import_module("httpx"))
+stage("import check: the package (models.py's pydantic classes, the client modules)",
+      lambda: importlib.import_module("bench_pkg"))
+stage("(only when not proven valid) openapi-spec-validator: import", lambda: importlib.import_module(
+    "codegen._validate"))
+stage("(only when not proven valid) openapi-spec-validator: validation", lambda: list(
+    importlib.import_module("codegen._validate").FastOpenAPIV31SpecValidator(spec.document).iter_errors()))
+for name, w, c in rows:
+    print(f"{{w * 1000:7.1f}} {{c * 1000:7.1f}}  {{name}}")
+"""
+
+
+def bench_stages(name: str, repeat: int) -> None:
+    """Each stage once, in one fresh process, in pipeline order (imports land on the first stage that
+    needs them); the median over `repeat` processes. Wall and CPU of this process only."""
+    spec = SPECS[name]
+    code = _STAGES.format(repo=str(REPO), spec=str(spec))
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+        ).stdout.splitlines()
+        for _ in range(repeat)
+    ]
+    print(f"stages of `generate` for {name} (median of {repeat} fresh processes; {_load()}):")
+    print("   wall     CPU  stage (ms; CPU of this process: ruff's own CPU is not in it)")
+    for i, line in enumerate(runs[0]):
+        label = line.split(None, 2)[2]
+        wall = statistics.median(float(r[i].split()[0]) for r in runs)
+        cpu = statistics.median(float(r[i].split()[1]) for r in runs)
+        print(f"{wall:7.1f} {cpu:7.1f}  {label}")
 
 
 def _order(n: int) -> dict[str, object]:
@@ -204,8 +287,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per measurement (median)")
     parser.add_argument("--number", type=int, default=200, help="validations per timing loop")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--spec", choices=sorted(SPECS), action="append", help="only these specs")
+    parser.add_argument(
+        "--before", type=Path, help="also time another checkout of this repository (e.g. `git archive`)"
+    )
+    parser.add_argument("--stages", choices=sorted(SPECS), help="only: where generate's time goes")
     args = parser.parse_args()
-    results = {"generate": bench_generate(args.repeat), "validate": bench_validation(args.number)}
+    if args.stages:
+        bench_stages(args.stages, args.repeat)
+        return
+    generate = bench_generate(args.repeat, args.spec or list(SPECS), args.before)
+    results = {"generate": generate, "validate": bench_validation(args.number)}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
