@@ -173,17 +173,18 @@ class _Walk:
                 self.schema(value[keyword])
         for inner in self.mapping(value.get("properties", {})).values():
             self.schema(inner)
-        if "allOf" in value:
-            defined = self.properties(value, ())
-            required = self.deref(value.get("required", []))
-            if set(required) - defined:
+        if "allOf" in value:  # its own properties and those its allOf parts lead to (not anyOf/oneOf)
+            defined = set(self.mapping(value.get("properties", {})))
+            for inner in self.deref(value["allOf"]):
+                defined |= self.properties(inner, (id(value),))
+            if set(self.deref(value.get("required", []))) - defined:
                 raise _NotSure
         if "default" in value and not (value["default"] is None and value.get("nullable") is True):
             _default_fits(value)
 
     def properties(self, node: Any, trail: tuple[int, ...]) -> set[Any]:
-        """Every property name the schema and its allOf/anyOf/oneOf/items/not define (a superset of
-        openapi-spec-validator's `_collect_properties`, which has no cycle guard: a cycle is not sure)."""
+        """Every property name the schema and its allOf/anyOf/oneOf/items/not define, as
+        openapi-spec-validator's `_collect_properties` (which has no cycle guard: a cycle is not sure)."""
         value = self.deref(node)
         if not isinstance(value, dict):
             return set()

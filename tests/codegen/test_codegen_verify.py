@@ -108,6 +108,9 @@ DEFECTS: dict[str, Callable[[dict[str, Any]], None]] = {
         default="x"
     ),
     "allOf and a required name defined nowhere": lambda d: _schemas(d)["Big"].update(required=["nope"]),
+    "allOf and a required name defined only in its anyOf": lambda d: _schemas(d)["Big"].update(
+        required=["extra"], anyOf=[{"properties": {"extra": {"type": "string"}}}]
+    ),
     "a property schema that is a number": lambda d: _schemas(d)["Item"]["properties"].update(id=5),
     "a response schema that is a string": lambda d: _item(d)["get"]["responses"]["200"]["content"][
         "application/json"
@@ -124,7 +127,17 @@ def test_every_kind_of_defect_is_left_to_openapi_spec_validator(defect: str) -> 
     assert validate(broken), "validate reports it (through openapi-spec-validator)"
 
 
-JUNK = [None, 5, -1, 1.5, "x", "strin", True, [], {}, ["a", "a"], {"$ref": "#/components/schemas/Item"}]
+JUNK = [
+    None, 5, -1, 1.5, "x", "strin", True, [], {}, ["a", "a"], {"$ref": "#/components/schemas/Item"},
+    {"allOf": [{}], "required": ["a"]},
+    {"allOf": [{"properties": {"a": {}}}], "required": ["a"]},
+    {"allOf": [{}], "anyOf": [{"properties": {"a": {}}}], "required": ["a"]},
+    {"type": "integer", "default": "x"},
+    {"type": "string", "minLength": 2, "default": "x"},
+    {"type": "object", "properties": {"a": {"type": "integer", "default": 1.5}}},
+    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+    {"name": "q", "in": "query", "schema": {"type": "integer", "default": "no"}},
+]  # fmt: skip
 
 
 def _nodes(node: Any, trail: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
