@@ -1,7 +1,8 @@
 """Run a function in a forked child process (pydantic/httpx/validators already imported: cheap).
 
 Used for two things that must not slow the main pipeline down or hurt it:
-* structural validation runs on the second core while the parent renders;
+* structural validation by openapi-spec-validator (when ``_verify`` cannot prove a spec valid) runs on
+  the second core while the parent renders;
 * the import check executes the generated package in a separate process, so a generated module that
   misbehaves at import (raises, exits) cannot take the generator down with it.
 Where `fork` is unavailable the caller falls back (in-process validation / fresh-interpreter import).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import time
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from codegen_support import FIXTURES, PACKAGE_FILES
 
-from codegen import _importcheck, build_tree, import_check, load_spec, write_tree
+from codegen import _generate, _importcheck, build_tree, import_check, load_spec, write_tree
 
 
 @pytest.mark.parametrize(
@@ -63,3 +64,31 @@ def test_build_tree_can_import_check_and_write_tree_trusts_it(tmp_path: Path) ->
     assert tree.import_checked
     written = write_tree(tree, tmp_path)
     assert [p.name for p in written] == PACKAGE_FILES
+
+
+@pytest.mark.parametrize("check_import", [True, False], ids=["import-checked", "compiled"])
+def test_code_that_does_not_compile_is_reported_as_a_syntax_error(
+    monkeypatch: pytest.MonkeyPatch, check_import: bool
+) -> None:
+    """Import-checked, the child's import is the compile (not paid twice); otherwise compile() is."""
+    real = _generate.ruff_format_many
+
+    def broken(sources: dict[str, str]) -> dict[str, str]:
+        formatted = real(sources)
+        formatted["_calls.py"] += "\nreturn 1\n"  # ruff accepts it; the compiler does not
+        return formatted
+
+    monkeypatch.setattr(_generate, "ruff_format_many", broken)
+    with pytest.raises(SyntaxError, match="'return' outside function"):
+        build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg", check_import=check_import)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failure_while_rendering_stops_the_import_check_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: Any, **kwargs: Any) -> dict[str, str]:
+        raise RuntimeError("ruff is gone")
+
+    monkeypatch.setattr(_generate, "ruff_format_many", fail)
+    with pytest.raises(RuntimeError, match="ruff is gone"):
+        build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg", check_import=True)
+    assert multiprocessing.active_children() == []
