@@ -17,7 +17,7 @@ from openapi_schema_validator.validators import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from codegen import load_spec, validate
-from codegen._validate import meta_schema_accepts
+from codegen._metaschema import meta_schema_accepts
 
 SPECS = [
     *OUR_SPECS.values(),
