@@ -174,10 +174,10 @@ stage("CLI modules: orders_contract.cli, typer, codegen.cli", lambda: (
 stage("pydantic (typer's parameter handling imports it; dmcg needs it too)",
       lambda: importlib.import_module("pydantic"))
 stage("pipeline modules incl. datamodel-code-generator", lambda: importlib.import_module("codegen._generate"))
-from codegen import _generate as G, _load, _models, _format, _verify
+from codegen import _generate as G, _load, _models, _format
 spec = stage("read + parse the spec (libyaml)", lambda: _load.load_spec(Path({spec!r})))
 contract = stage("contract_of (contracts.contract, jsonschema)", lambda: G.contract_of(spec))
-stage("validation: proves_valid (in a forked child)", lambda: _verify.proves_valid(spec.document))
+stage("validation: quick check (refs, proves_valid)", lambda: _load.quick_validate(spec.document))
 def middle():
     doc, _ = G.normalise(spec.document)
     ir, _ = G.build_ir(doc, contract)
