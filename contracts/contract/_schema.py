@@ -34,8 +34,22 @@ def vocabulary_schema() -> dict[str, Any]:
     return schema
 
 
+@cache
+def _accepts() -> Any:
+    """jsonschema_rs's yes/no check of the vocabulary (compiled Rust: ~1 ms where the Python validator takes
+    40-50 ms); only a block it refuses is walked by ``jsonschema`` for located messages."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(vocabulary_schema(), validate_formats=False).is_valid
+
+
 def validate_block(block: Any) -> list[ContractFinding]:
     """Every place where ``block`` breaks the vocabulary, sorted by location (deepest message first)."""
+    return [] if _accepts()(block) else located_findings(block)
+
+
+def located_findings(block: Any) -> list[ContractFinding]:
+    """``validate_block`` by the Python validator alone (the located messages)."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(vocabulary_schema())
