@@ -32,7 +32,7 @@ from ._model import (
     ResourceRules,
     TenantHeader,
 )
-from ._pointer import MISSING, escape_token, join_pointer, pointer_get, pointer_set, split_pointer
+from ._pointer import MISSING, deref, escape_token, join_pointer, pointer_get, pointer_set, split_pointer
 from ._schema import ContractFinding, validate_block, vocabulary_schema
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "ResourceRules",
     "TenantHeader",
     "contract_from_document",
+    "deref",
     "escape_token",
     "join_pointer",
     "load_contract",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._pointer import split_pointer
+from ._pointer import deref, split_pointer
 
 __all__ = ["member_findings"]
 
@@ -24,19 +24,11 @@ _FREE = object()  # a free-form schema: any member may be there
 
 
 def _deref(document: Mapping[str, Any], node: Any) -> Any:
-    for _ in range(_MAX_REFS):
-        if not isinstance(node, Mapping) or not isinstance(node.get("$ref"), str):
-            return node
-        ref = node["$ref"]
-        if not ref.startswith("#"):
-            return _FREE  # an outside document: not ours to judge
-        target: Any = document
-        for token in split_pointer(ref[1:]):
-            target = target.get(token) if isinstance(target, Mapping) else None
-        if target is None:
-            return _FREE  # a dangling reference is the spec validator's finding
-        node = target
-    return _FREE
+    """``deref``, where a reference outside the document or to nothing in it can hold anything."""
+    try:
+        return deref(document, node, _FREE, depth=_MAX_REFS)
+    except ValueError:  # not a pointer into this document (another file): not ours to judge
+        return _FREE
 
 
 def _branches(document: Mapping[str, Any], node: Any) -> Iterator[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MISSING", "escape_token", "join_pointer", "pointer_get", "pointer_set", "split_pointer"]
+__all__ = ["MISSING", "deref", "escape_token", "join_pointer", "pointer_get", "pointer_set", "split_pointer"]
 
 
 class _Missing:
@@ -79,3 +79,17 @@ def pointer_set(document: Any, pointer: str, value: Any) -> None:
         node[position] = value
     else:
         node[last] = value
+
+
+_EMPTY: Any = object()
+
+
+def deref(document: Mapping[str, Any], node: Any, missing: Any = _EMPTY, *, depth: int = 32) -> Any:
+    """``node`` with local ``$ref`` s followed (at most ``depth`` of them, so a reference cycle ends);
+    ``missing`` (default: a new ``{}``) for a reference to nothing in the document.  A reference that is
+    not a JSON pointer into the document (``other.yaml#/x``) raises ValueError, as ``split_pointer`` does."""
+    for _ in range(depth):
+        if not isinstance(node, Mapping) or not isinstance(node.get("$ref"), str):
+            return node
+        node = pointer_get(document, node["$ref"], {} if missing is _EMPTY else missing)
+    return node

@@ -15,9 +15,9 @@ from typing import Any
 
 import jsonschema
 
-from contracts.contract import Contract
+from contracts.contract import Contract, deref
 
-from ._shape import deref, object_members, shape_of
+from ._shape import object_members, shape_of
 
 __all__ = ["DemoValuesError", "demo_owned_values"]
 

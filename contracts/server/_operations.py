@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import URL
 
-from contracts.contract import Contract, pointer_set, split_pointer
+from contracts.contract import Contract, deref, pointer_set, split_pointer
 
 from ._batch import Batch, Item, refuse
 from ._documents import ISO_FORMAT, encode_body, now_iso
@@ -24,7 +24,7 @@ from ._errors import ErrorItem
 from ._listing import page_links, page_window, wrap_list
 from ._operations_store import OperationRow
 from ._settings import Account
-from ._shape import deref, object_members
+from ._shape import object_members
 from ._state import ServerState
 from ._upsert import commit_prefix, write_items
 

@@ -11,19 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from contracts.contract import BoundOperation, Contract, join_pointer, pointer_get, split_pointer
+from contracts.contract import BoundOperation, Contract, deref, join_pointer, pointer_get, split_pointer
 
-__all__ = ["Column", "ListParam", "Shape", "deref", "object_members", "shape_of"]
+__all__ = ["Column", "ListParam", "Shape", "object_members", "shape_of"]
 
 _JSON = "application/json"
-
-
-def deref(document: Mapping[str, Any], node: Any, depth: int = 0) -> Any:
-    """``node`` with local ``$ref`` s followed (bounded, so a reference cycle ends)."""
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and depth < 32:
-        node = pointer_get(document, node["$ref"], {})
-        depth += 1
-    return node
 
 
 def object_members(document: Mapping[str, Any], schema: Any) -> tuple[dict[str, Any], set[str]]:
