@@ -43,11 +43,7 @@ def error_body(
         pointer_set(item, errors.status, str(status))
     if pointer is not None and errors.style == "pointer" and errors.member:
         pointer_set(item, errors.member, pointer)
-    if not errors.errors_at:
-        return [item]
-    body: dict[str, Any] = {}
-    pointer_set(body, errors.errors_at, [item])
-    return body
+    return errors.envelope([item])
 
 
 def conflict_body(conflict: Conflict, errors: ErrorRules | None) -> tuple[int, Any]:

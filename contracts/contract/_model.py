@@ -239,6 +239,13 @@ class ErrorRules:
         found = pointer_get(body, self.errors_at, None)
         return found if isinstance(found, list) else []
 
+    def envelope(self, errors: list[Any]) -> Any:
+        """An error answer holding ``errors`` where the contract puts them (the list itself for "")."""
+        body: Any = errors
+        for token in reversed(split_pointer(self.errors_at)):
+            body = {token: body}
+        return body
+
     def get(self, name: str) -> DocumentedError | None:
         return self.documented.get(name)
 

@@ -135,10 +135,7 @@ def error_response(error: ApiError, shape: Shape, *, without_array: bool = False
     if without_array:
         body: Any = {"error": "; ".join(item.detail for item in error.items)}
     else:
-        items = [i.to_json(error.status, shape) for i in error.items]
-        body = items if not shape.contract.errors.errors_at else {}  # errors.list "": the body is the list
-        if body is not items:
-            pointer_set(body, shape.contract.errors.errors_at, items)
+        body = shape.contract.errors.envelope([i.to_json(error.status, shape) for i in error.items])
     return Response(
         orjson.dumps(body),
         status_code=error.status,
