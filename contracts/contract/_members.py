@@ -86,7 +86,10 @@ def _is_list(document: Mapping[str, Any], node: Any) -> bool:
     return False
 
 
-def _json_schema(content: Any) -> Any:
+def _json_schema(document: Mapping[str, Any], node: Any) -> Any:
+    """The JSON schema of a request body or response object (``$ref`` followed), or None."""
+    found = _deref(document, node)
+    content = found.get("content") if isinstance(found, Mapping) else None
     if not isinstance(content, Mapping):
         return None
     for media, entry in content.items():
@@ -99,7 +102,7 @@ def _response(node: Mapping[str, Any], document: Mapping[str, Any], wanted: str)
     """The JSON schema of the first response whose status starts with ``wanted`` ("2" or "4")."""
     for status, response in sorted((node.get("responses") or {}).items(), key=lambda pair: str(pair[0])):
         if str(status).startswith(wanted):
-            schema = _json_schema(_deref(document, response).get("content") if response else None)
+            schema = _json_schema(document, response)
             if schema is not None:
                 return schema
     return None
@@ -132,7 +135,7 @@ def member_findings(
 
     write = operation("batch_write")
     if write is not None:
-        body = _json_schema(_deref(document, write.get("requestBody") or {}).get("content"))
+        body = _json_schema(document, write.get("requestBody"))
         listed = _deref(document, check(body, block["batch"]["items"], "batch/items", listing=True))
         item = listed.get("items") if isinstance(listed, Mapping) else None
         key = block["key"]

@@ -94,6 +94,16 @@ def test_a_member_inside_a_free_form_or_open_schema_is_accepted() -> None:
         pytest.fail(f"{name}: {error}")
 
 
+def test_a_dangling_body_or_answer_reference_is_not_judged_and_never_crashes() -> None:
+    """A request body or response that is a reference to nothing: nothing to check the pointers against
+    (the spec validator reports the dangling reference), so no finding from here, and no exception."""
+    document = _load(KARRIO)
+    post = document["paths"]["/v1/batches/orders"]["post"]
+    post["requestBody"] = {"$ref": "#/components/requestBodies/Nope"}
+    post["responses"]["400"] = {"$ref": "#/components/responses/Nope"}
+    contract_from_document(document)
+
+
 def test_lint_prints_the_finding_and_exits_nonzero(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(_set(_load(KARRIO), ("batch", "items"), "/nope")), encoding="utf-8")
