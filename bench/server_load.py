@@ -356,9 +356,13 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
             for round_no in range(args.rounds):
                 order = targets if (mix_no + round_no) % 2 == 0 else targets[::-1]  # alternate the order
                 for target in order:
-                    saved_before, started = _stored_orders(ours.db_path), time.monotonic()
+                    # the background worker's throughput, from the reference's first run of this mix
+                    asynchronous = contract.processing.asynchronous
+                    watched = target.name == "reference" and asynchronous and not background
+                    saved_before = _stored_orders(ours.db_path) if watched else 0
+                    started = time.monotonic()
                     runs[target.name].append(run_wrk(target, body, mix, args.connections, args.duration))
-                    if target.name == "reference" and contract.processing.asynchronous and not background:
+                    if watched:
                         r = runs[target.name][-1]
                         background = _background(ours.db_path, mix, r, saved_before, started)
             results = {name: _median_run(found) for name, found in runs.items()}
