@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import time
 from pathlib import Path
@@ -92,3 +93,55 @@ def test_a_failure_while_rendering_stops_the_import_check_child(monkeypatch: pyt
     with pytest.raises(RuntimeError, match="ruff is gone"):
         build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg", check_import=True)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector-on", "collector-off"])
+def test_build_tree_pauses_the_garbage_collector_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """The cyclic collector is off while datamodel-code-generator runs, and as it was afterwards, even after
+    a failure."""
+    seen: list[bool] = []
+    real = _generate.render_models
+
+    def watched(*args: Any, **kwargs: Any) -> str:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_generate, "render_models", watched)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg")
+        assert seen == [False]
+        assert gc.isenabled() is enabled
+        monkeypatch.setattr(_generate, "ruff_format_many", _raise_gone)
+        with pytest.raises(RuntimeError, match="ruff is gone"):
+            build_tree(load_spec(FIXTURES / "messy_shop.yaml"), "shop_pkg")
+        assert seen == [False, False]
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def _raise_gone(*args: Any, **kwargs: Any) -> dict[str, str]:
+    raise RuntimeError("ruff is gone")
+
+
+@pytest.mark.parametrize(
+    ("argv", "collecting"),
+    [(["generate", "--spec", "x.yaml"], False), (["lint", "x.yaml"], False),
+     (["run", "--base-url", "u"], True), (["serve"], True), (["--version"], True), ([], True)],
+)  # fmt: skip
+def test_the_console_script_runs_short_commands_without_the_collector(
+    argv: list[str], collecting: bool
+) -> None:
+    from orders_contract import cli
+
+    was = gc.isenabled()
+    try:
+        gc.disable() if collecting else gc.enable()  # the opposite: main sets it
+        cli._collector_for(argv)
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
