@@ -11,12 +11,14 @@ Where `fork` is unavailable the caller falls back (in-process validation / fresh
 from __future__ import annotations
 
 import multiprocessing
+import os
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["Child", "ChildFailed", "fork_available", "start"]
+__all__ = ["Child", "ChildFailed", "fork_available", "receive", "start"]
 
 _TIMEOUT = 30.0  # both jobs take well under a second; a stuck fork (a lock held at fork time) is abandoned
 
@@ -55,10 +57,10 @@ class Child:
         self._proc.start()
         send.close()
 
-    def result(self) -> Any:
+    def result(self, timeout: float = _TIMEOUT) -> Any:
         try:
-            if not self._recv.poll(_TIMEOUT):
-                raise ChildFailed("timeout", f"no answer within {_TIMEOUT:.0f} s")
+            if not self._recv.poll(timeout):
+                raise ChildFailed("timeout", f"no answer within {timeout:.0f} s")
             status, value = self._recv.recv()
         except EOFError:
             self._proc.join(5)
@@ -78,6 +80,19 @@ class Child:
         if self._proc.is_alive():
             self._proc.kill()
             self._proc.join()
+
+
+def receive(conn: Connection, expected: str, wait: float) -> Any:
+    """In a child: the parent's next message (tag ``expected``); raise if it does not come within ``wait``
+    seconds or the parent is gone."""
+    parent, deadline = os.getppid(), time.monotonic() + wait
+    while not conn.poll(1.0):
+        if os.getppid() != parent or time.monotonic() > deadline:
+            raise RuntimeError(f"the generator never sent {expected!r}")
+    tag, payload = conn.recv()
+    if tag != expected:
+        raise RuntimeError(f"expected {expected!r} from the generator, got {tag!r}")
+    return payload
 
 
 def start(fn: Callable[..., Any], *args: Any) -> Child:

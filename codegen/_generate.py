@@ -19,7 +19,9 @@ from ._format import ruff_format, ruff_format_many
 from ._importcheck import ImportFailed, StagedImport
 from ._ir import ApiIR, build_ir
 from ._load import LoadedSpec, quick_validate, validate
-from ._models import class_names, document_id_carriers, render_models
+from ._models import class_names, document_id_carriers
+from ._models_child import ModelsChild
+from ._models_child import take as take_models_child
 from ._naming import RUNTIME_EXPORTS, client_for_package, method_name, package_for_spec
 from ._normalize import normalise
 from ._version import GENERATOR_VERSION, dmcg_version
@@ -140,15 +142,20 @@ def _check_models(ir: ApiIR, classes: frozenset[str], client: str) -> list[Findi
 
 
 def _render(
-    spec: LoadedSpec, package: str, client: str, contract: Contract | None, staged: StagedImport | None
+    spec: LoadedSpec,
+    names: tuple[str, str],
+    contract: Contract | None,
+    models_child: ModelsChild,
+    staged: StagedImport | None,
 ) -> tuple[dict[str, str], ApiIR, list[Finding]]:
+    package, client = names
     document, rewrites = normalise(spec.document)
     ir, notes = build_ir(document, contract)
     findings = [*rewrites, *notes]
     digest = spec_digest(document)
     header = _header(spec, digest)
     document_id_carriers(document, ir.id_carriers)
-    models = ruff_format(render_models(document, header, format_source=False), "models.py")
+    models = ruff_format(models_child.render(document, header), "models.py")
     classes = class_names(models)
     bad = _check_models(ir, classes, client)
     if bad:
@@ -220,6 +227,21 @@ def collector_paused() -> Iterator[None]:
 def _build_tree(
     spec: LoadedSpec, package: str | None, *, check_import: bool, client: str | None
 ) -> GeneratedTree:
+    models = take_models_child()  # datamodel-code-generator warms up on the second core meanwhile
+    try:
+        return _build_with(models, spec, package, check_import=check_import, client=client)
+    finally:
+        models.close()
+
+
+def _build_with(
+    models: ModelsChild,
+    spec: LoadedSpec,
+    package: str | None,
+    *,
+    check_import: bool,
+    client: str | None,
+) -> GeneratedTree:
     contract = contract_of(spec)
     package = package or package_name(spec, contract)
     if not package.isidentifier() or method_name(package) != package:
@@ -231,7 +253,7 @@ def _build_tree(
     staged = StagedImport(package) if check_import else None
     try:
         try:
-            files, ir, findings = _render(spec, package, client, contract, staged)
+            files, ir, findings = _render(spec, (package, client), contract, models, staged)
         finally:
             if staged is not None:
                 staged.close()  # the child is stopped whatever happened (idempotent after finish)

@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -40,28 +39,18 @@ class ImportFailed(RuntimeError):
         self.syntax_error = syntax_error
 
 
-def _next(conn: Connection, expected: str) -> Any:
-    """The parent's next message (tag ``expected``); raise if it never comes or the parent is gone."""
-    parent, deadline = os.getppid(), time.monotonic() + _WAIT
-    while not conn.poll(1.0):
-        if os.getppid() != parent or time.monotonic() > deadline:
-            raise RuntimeError(f"the generator never sent {expected!r}")
-    tag, payload = conn.recv()
-    if tag != expected:
-        raise RuntimeError(f"expected {expected!r} from the generator, got {tag!r}")
-    return payload
-
-
 def _staged(root: str, package: str, conn: Connection) -> None:
     sys.dont_write_bytecode = True  # the folder is deleted afterwards
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         del sys.modules[name]  # forked from a process that imported another package of that name
+    if "httpx" not in sys.modules:  # httpx's own command line (click, rich, pygments: ~35 ms); httpx
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # falls back without it, by design
     for dependency in _DEPENDENCIES:
         importlib.import_module(dependency)
     sys.path.insert(0, root)
-    _next(conn, "models")
+    _child.receive(conn, "models", _WAIT)
     importlib.import_module(package + ".models")  # the expensive part: model classes
-    modules: list[str] = _next(conn, "go")
+    modules: list[str] = _child.receive(conn, "go", _WAIT)
     importlib.reload(importlib.import_module(package))  # now the real __init__ (it was a placeholder)
     for module in modules:
         importlib.import_module(package + module)

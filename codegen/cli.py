@@ -191,9 +191,12 @@ def generate(
     paths = [spec] if spec is not None else _specs_in(SPEC_DIR)
     target = out_dir if out_dir is not None else GENERATED_DIR
     drift = False
+    from ._models_child import start_early
+
     for index, path in enumerate(paths):
         if index and not gc.isenabled():
             gc.collect()  # the console script runs without the collector: free the last spec's cycles once
+        start_early()  # datamodel-code-generator warms up while the spec is read and checked
         drift |= _generate_one(_load(path), path, target, (package, client_name), check)
     if drift:
         raise typer.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import multiprocessing
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from codegen_support import FIXTURES, PACKAGE_FILES
 
-from codegen import _generate, _importcheck, build_tree, import_check, load_spec, write_tree
+from codegen import _generate, _importcheck, _models_child, build_tree, import_check, load_spec, write_tree
+from codegen._models import render_models
+from codegen._normalize import normalise
 
 
 @pytest.mark.parametrize(
@@ -99,16 +102,15 @@ def test_a_failure_while_rendering_stops_the_import_check_child(monkeypatch: pyt
 def test_build_tree_pauses_the_garbage_collector_and_gives_it_back(
     monkeypatch: pytest.MonkeyPatch, enabled: bool
 ) -> None:
-    """The cyclic collector is off while datamodel-code-generator runs, and as it was afterwards, even after
-    a failure."""
+    """The cyclic collector is off while a tree is built, and as it was afterwards, even after a failure."""
     seen: list[bool] = []
-    real = _generate.render_models
+    real = _generate.normalise
 
-    def watched(*args: Any, **kwargs: Any) -> str:
+    def watched(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_generate, "render_models", watched)
+    monkeypatch.setattr(_generate, "normalise", watched)
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()
@@ -145,3 +147,58 @@ def test_the_console_script_runs_short_commands_without_the_collector(
         assert gc.isenabled() is collecting
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def _normalised_messy_shop() -> dict[str, Any]:
+    document, _rewrites = normalise(load_spec(FIXTURES / "messy_shop.yaml").document)
+    return document
+
+
+def test_the_warm_models_child_renders_what_the_generator_renders_in_process() -> None:
+    document = _normalised_messy_shop()
+    expected = render_models(document, "# header\n", format_source=False)
+    assert _models_child.ModelsChild().render(document, "# header\n") == expected
+    assert multiprocessing.active_children() == []
+
+
+def test_a_models_child_that_dies_is_replaced_by_the_generator_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def die(conn: Any) -> str:
+        os._exit(3)
+
+    monkeypatch.setattr(_models_child, "_serve", die)
+    document = _normalised_messy_shop()
+    assert _models_child.ModelsChild().render(document, "") == render_models(
+        document, "", format_source=False
+    )
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_of_the_generator_in_the_models_child_is_raised_first_hand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child's failure is not reported second hand: the parent renders again and raises it itself."""
+    calls: list[int] = []
+
+    def broken(document: dict[str, Any], header: str, *, format_source: bool = True) -> str:
+        calls.append(os.getpid())
+        raise LookupError("the generator failed")
+
+    monkeypatch.setattr(_models_child, "render_models", broken)
+    with pytest.raises(LookupError, match="the generator failed"):
+        _models_child.ModelsChild().render(_normalised_messy_shop(), "")
+    assert calls == [os.getpid()]  # the child's own calls happened in the child
+    assert multiprocessing.active_children() == []
+
+
+def test_a_child_started_early_serves_one_generation_only() -> None:
+    _models_child.start_early()
+    early = _models_child.take()
+    try:
+        later = _models_child.take()
+        assert later is not early
+        later.close()
+    finally:
+        early.close()
+    assert multiprocessing.active_children() == []
