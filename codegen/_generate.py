@@ -155,6 +155,8 @@ def _render(
     digest = spec_digest(document)
     header = _header(spec, digest)
     document_id_carriers(document, ir.id_carriers)
+    if staged is not None:
+        staged.start()  # on the core this process leaves idle while it waits for the models
     models = ruff_format(models_child.render(document, header), "models.py")
     classes = class_names(models)
     bad = _check_models(ir, classes, client)
@@ -250,7 +252,7 @@ def _build_with(
     if not (client.isidentifier() and client.isascii() and client[:1].isupper()):
         raise SpecError([error("", f"client name {client!r} is not a Python class name (e.g. ShopClient)")])
     validation = _start_validation(spec.document)
-    staged = StagedImport(package) if check_import else None
+    staged = StagedImport(package, start=False) if check_import else None
     try:
         try:
             files, ir, findings = _render(spec, (package, client), contract, models, staged)

@@ -39,6 +39,45 @@ class ImportFailed(RuntimeError):
         self.syntax_error = syntax_error
 
 
+def _warm_up_pydantic() -> None:
+    """Build a small model like the generated ones while the parent still generates: pydantic imports
+    most of its model-building machinery on the first model (~45 ms), which is then off the critical path."""
+    from enum import StrEnum
+    from typing import Annotated
+
+    from pydantic import (
+        AnyUrl,
+        AwareDatetime,
+        BaseModel,
+        Field,
+        RootModel,
+        StrictBool,
+        StrictFloat,
+        StrictInt,
+    )
+
+    class Kind(StrEnum):
+        a = "a"
+
+    class Part(BaseModel):
+        """A part."""
+
+        name: Annotated[str, Field(min_length=1, max_length=9, pattern="^[a-z]+$", description="A name.")]
+        count: Annotated[StrictInt | None, Field(ge=0)] = None
+        price: Annotated[StrictFloat, Field(gt=0)] | None = None
+        ok: StrictBool = False
+        at: AwareDatetime | None = None
+        url: AnyUrl | None = None
+        kind: Kind = Kind.a
+        extra: dict[str, Any] | None = None
+        tags: Annotated[list[str] | None, Field(max_length=3)] = None
+
+    class Parts(RootModel[list[Part]]):
+        root: Annotated[list[Part], Field(max_length=2)]
+
+    Parts.model_validate_json(b'[{"name": "a"}]')
+
+
 def _staged(root: str, package: str, conn: Connection) -> None:
     sys.dont_write_bytecode = True  # the folder is deleted afterwards
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
@@ -47,6 +86,7 @@ def _staged(root: str, package: str, conn: Connection) -> None:
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # falls back without it, by design
     for dependency in _DEPENDENCIES:
         importlib.import_module(dependency)
+    _warm_up_pydantic()
     sys.path.insert(0, root)
     _child.receive(conn, "models", _WAIT)
     importlib.import_module(package + ".models")  # the expensive part: model classes
@@ -81,10 +121,11 @@ def fresh_interpreter_import(root: Path, package: str, modules: list[str]) -> No
 
 
 class StagedImport:
-    """`StagedImport(package)` forks the child; `models_ready(source)` lets it import the models;
+    """`StagedImport(package)` forks the child (``start=False``: when `start()` is called);
+    `models_ready(source)` lets it import the models;
     `finish(files)` writes the rest and waits for the verdict; `close()` abandons it."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, *, start: bool = True) -> None:
         self._package = package
         self._tmp = tempfile.TemporaryDirectory(prefix="codegen-import-")
         self._root = Path(self._tmp.name)
@@ -93,9 +134,14 @@ class StagedImport:
         self._models: str | None = None
         self._conn: Connection | None = None
         self._child: _child.Child | None = None
-        if _child.fork_available():
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Fork the child now (once; where fork exists): it prepares while the parent goes on."""
+        if self._child is None and self._conn is None and _child.fork_available():
             receive, self._conn = multiprocessing.get_context("fork").Pipe(duplex=False)
-            self._child = _child.start(_staged, str(self._root), package, receive)
+            self._child = _child.start(_staged, str(self._root), self._package, receive)
             receive.close()
 
     def _write(self, name: str, source: str) -> None:
