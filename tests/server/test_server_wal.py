@@ -5,6 +5,7 @@ committed row is lost on the way."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -39,5 +40,41 @@ def test_the_wal_stays_bounded_under_steady_writes_and_keeps_every_row(tmp_path:
     try:
         assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == written
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def test_the_wal_is_restarted_by_the_writer_after_its_commit_not_under_it(tmp_path: Path) -> None:
+    """The checkpoint thread only copies, syncs and asks; the RESTART (which holds the write lock) runs on
+    the writer's own thread between two transactions, so no write waits for another thread's RESTART."""
+    restarts: list[tuple[str, bool]] = []
+
+    class Watched(Store):
+        def _restart_wal(self) -> None:
+            restarts.append((threading.current_thread().name, self.conn.in_transaction))
+            super()._restart_wal()
+
+    path = tmp_path / "wal.sqlite3"
+    shape = shape_of(load_contract("sendcloud-orders-v3.yaml"))
+    store = Watched(str(path), shape, wal_restart_pages=100, checkpoint_interval=0.01)
+    filler = ("",) * len(shape.columns)
+    written = 0
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(restarts) < 3:
+            rows = [
+                ("demo", f'["k{written + n}",1]', 0, b"x" * 2000, "t", "t", 0.0, *filler) for n in range(50)
+            ]
+            with store.write() as conn:
+                store.insert_many(conn, rows)
+            written += len(rows)
+            time.sleep(0.002)
+    finally:
+        store.close()
+    assert len(restarts) >= 3, "the WAL was never restarted"
+    assert set(restarts) == {(threading.main_thread().name, False)}
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == written
     finally:
         conn.close()
