@@ -11,14 +11,16 @@ same exception.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
 from . import _child
 from ._models import render_models
 
-__all__ = ["WARM_UP", "ModelsChild", "start_early", "take"]
+__all__ = ["WARM_UP", "ModelsChild", "take", "warming_up"]
 
 _WAIT = 600.0  # longest the child waits for the document (the parent validating a huge spec)
 _ANSWER = 60.0  # then the parent renders them itself (a stuck fork; our largest spec takes < 1 s)
@@ -101,17 +103,25 @@ class ModelsChild:
 _early: ModelsChild | None = None
 
 
-def start_early() -> None:
-    """Fork the child now, for the next generation in this process (the command line calls this before it
-    reads the spec and imports the rest of the pipeline, so the warm-up overlaps those too)."""
+@contextlib.contextmanager
+def warming_up() -> Iterator[None]:
+    """Fork the child now, for the next generation in this block (the command line wraps reading the spec
+    and generating in it, so the warm-up overlaps those imports and checks too); a child no generation
+    took is stopped when the block ends (the spec did not load, say)."""
     global _early
     if _early is not None:
         _early.close()
     _early = ModelsChild()
+    try:
+        yield
+    finally:
+        left, _early = _early, None
+        if left is not None:
+            left.close()
 
 
 def take() -> ModelsChild:
-    """The child started early, else a new one."""
+    """The child started by `warming_up`, else a new one."""
     global _early
     child, _early = _early, None
     return child if child is not None else ModelsChild()

@@ -191,13 +191,13 @@ def generate(
     paths = [spec] if spec is not None else _specs_in(SPEC_DIR)
     target = out_dir if out_dir is not None else GENERATED_DIR
     drift = False
-    from ._models_child import start_early
+    from ._models_child import warming_up
 
     for index, path in enumerate(paths):
         if index and not gc.isenabled():
             gc.collect()  # the console script runs without the collector: free the last spec's cycles once
-        start_early()  # datamodel-code-generator warms up while the spec is read and checked
-        drift |= _generate_one(_load(path), path, target, (package, client_name), check)
+        with warming_up():  # datamodel-code-generator warms up while the spec is read and checked
+            drift |= _generate_one(_load(path), path, target, (package, client_name), check)
     if drift:
         raise typer.Exit(1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def test_broken_specs_fail_closed_with_their_message(spec: Path, tmp_path: Path)
     assert message in result.output
     assert "Traceback" not in result.output
     assert not any(tmp_path.iterdir()), "nothing may be written when a spec is broken"
+    assert multiprocessing.active_children() == [], "a helper process outlived the failed generation"
 
 
 @pytest.mark.parametrize(
@@ -108,6 +110,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -
     assert result.exit_code == 2
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+    assert multiprocessing.active_children() == []
 
 
 def test_lint_groups_rewrites_with_locations() -> None:

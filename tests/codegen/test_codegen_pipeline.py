@@ -192,13 +192,13 @@ def test_an_error_of_the_generator_in_the_models_child_is_raised_first_hand(
     assert multiprocessing.active_children() == []
 
 
-def test_a_child_started_early_serves_one_generation_only() -> None:
-    _models_child.start_early()
-    early = _models_child.take()
-    try:
+def test_a_child_started_early_serves_one_generation_and_is_stopped_when_unused() -> None:
+    with _models_child.warming_up():
+        early = _models_child.take()
         later = _models_child.take()
         assert later is not early
         later.close()
-    finally:
         early.close()
+    with _models_child.warming_up():
+        assert len(multiprocessing.active_children()) == 1  # warming up, never taken
     assert multiprocessing.active_children() == []
