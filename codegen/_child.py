@@ -18,7 +18,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["Child", "ChildFailed", "fork_available", "receive", "start"]
+__all__ = ["Child", "ChildFailed", "Fed", "fork_available", "receive", "start"]
 
 _TIMEOUT = 30.0  # both jobs take well under a second; a stuck fork (a lock held at fork time) is abandoned
 
@@ -80,6 +80,30 @@ class Child:
         if self._proc.is_alive():
             self._proc.kill()
             self._proc.join()
+
+
+class Fed:
+    """A forked child running ``fn(*args, conn)`` that the parent feeds messages through ``conn`` (the child
+    reads them with `receive`): `send(tag, payload)`, then `result()` like a `Child`; `close()` stops it."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        receive_end, self._conn = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self._child = Child(fn, (*args, receive_end))
+        receive_end.close()
+
+    def send(self, tag: str, payload: Any = None) -> None:
+        """Send a message; a child that already died is left to `result()` to report."""
+        try:
+            self._conn.send((tag, payload))
+        except (BrokenPipeError, OSError):
+            pass
+
+    def result(self, timeout: float = _TIMEOUT) -> Any:
+        return self._child.result(timeout)
+
+    def close(self) -> None:
+        self._child.stop()
+        self._conn.close()
 
 
 def receive(conn: Connection, expected: str, wait: float) -> Any:

@@ -13,7 +13,6 @@ fork says nothing about the code).
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -132,17 +131,16 @@ class StagedImport:
         (self._root / package).mkdir()
         (self._root / package / "__init__.py").write_text("", encoding="utf-8")  # placeholder
         self._models: str | None = None
-        self._conn: Connection | None = None
-        self._child: _child.Child | None = None
+        self._child: _child.Fed | None = None
+        self._started = False
         if start:
             self.start()
 
     def start(self) -> None:
         """Fork the child now (once; where fork exists): it prepares while the parent goes on."""
-        if self._child is None and self._conn is None and _child.fork_available():
-            receive, self._conn = multiprocessing.get_context("fork").Pipe(duplex=False)
-            self._child = _child.start(_staged, str(self._root), self._package, receive)
-            receive.close()
+        if not self._started and _child.fork_available():
+            self._child = _child.Fed(_staged, str(self._root), self._package)
+        self._started = True
 
     def _write(self, name: str, source: str) -> None:
         # The child may be importing from this folder: each file appears whole (write, then rename).
@@ -151,19 +149,12 @@ class StagedImport:
         staging.write_text(source, encoding="utf-8")
         os.replace(staging, target)
 
-    def _send(self, tag: str, payload: Any = None) -> None:
-        if self._conn is None:
-            return
-        try:
-            self._conn.send((tag, payload))
-        except (BrokenPipeError, OSError):
-            pass  # the child already died: its answer says how
-
     def models_ready(self, source: str) -> None:
         """`models.py` is final: the child may build the model classes now."""
         self._models = source
         self._write("models.py", source)
-        self._send("models")
+        if self._child is not None:
+            self._child.send("models")
 
     def finish(self, files: dict[str, str]) -> None:
         """`files`: package-relative names → final sources (models.py equal to the one given before)."""
@@ -180,7 +171,7 @@ class StagedImport:
             if self._child is None:
                 fresh_interpreter_import(self._root, self._package, modules)
                 return
-            self._send("go", modules)
+            self._child.send("go", modules)
             try:
                 self._child.result()
             except _child.ChildFailed as exc:
@@ -195,9 +186,6 @@ class StagedImport:
 
     def close(self) -> None:
         if self._child is not None:
-            self._child.stop()
+            self._child.close()
             self._child = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
         self._tmp.cleanup()

@@ -12,7 +12,6 @@ same exception.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -72,17 +71,12 @@ class ModelsChild:
     source (unformatted, like ``render_models(..., format_source=False)``); `close()` stops the child."""
 
     def __init__(self) -> None:
-        self._conn: Connection | None = None
-        self._child: _child.Child | None = None
-        if _child.fork_available():
-            receive, self._conn = multiprocessing.get_context("fork").Pipe(duplex=False)
-            self._child = _child.start(_serve, receive)
-            receive.close()
+        self._child = _child.Fed(_serve) if _child.fork_available() else None
 
     def render(self, document: dict[str, Any], header: str) -> str:
-        if self._child is not None and self._conn is not None:
+        if self._child is not None:
             try:
-                self._conn.send(("document", (document, header)))
+                self._child.send("document", (document, header))
                 source: str = self._child.result(timeout=_ANSWER)
                 return source
             except Exception:  # noqa: BLE001 - it raised, died, timed out, or the document did not pickle
@@ -93,11 +87,8 @@ class ModelsChild:
 
     def close(self) -> None:
         if self._child is not None:
-            self._child.stop()
+            self._child.close()
             self._child = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
 
 _early: ModelsChild | None = None
