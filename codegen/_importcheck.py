@@ -12,6 +12,7 @@ fork says nothing about the code).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import subprocess
@@ -85,7 +86,8 @@ def _staged(root: str, package: str, conn: Connection) -> None:
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # falls back without it, by design
     for dependency in _DEPENDENCIES:
         importlib.import_module(dependency)
-    _warm_up_pydantic()
+    with contextlib.suppress(Exception):  # only a head start: the check itself is the import below
+        _warm_up_pydantic()
     sys.path.insert(0, root)
     _child.receive(conn, "models", _WAIT)
     importlib.import_module(package + ".models")  # the expensive part: model classes

@@ -12,8 +12,11 @@ same exception.
 from __future__ import annotations
 
 import contextlib
+import pickle
+import tempfile
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from . import _child
@@ -62,7 +65,8 @@ WARM_UP: dict[str, Any] = {
 
 def _serve(conn: Connection) -> str:
     render_models(WARM_UP, "", format_source=False)
-    document, header = _child.receive(conn, "document", _WAIT)
+    path = _child.receive(conn, "document", _WAIT)
+    document, header = pickle.loads(Path(path).read_bytes())  # noqa: S301 - written by our parent
     return render_models(document, header, format_source=False)
 
 
@@ -76,9 +80,14 @@ class ModelsChild:
     def render(self, document: dict[str, Any], header: str) -> str:
         if self._child is not None:
             try:
-                self._child.send("document", (document, header))
-                source: str = self._child.result(timeout=_ANSWER)
-                return source
+                with tempfile.TemporaryDirectory(prefix="codegen-models-") as folder:
+                    path = Path(folder) / "document.pickle"
+                    path.write_bytes(pickle.dumps((document, header), protocol=pickle.HIGHEST_PROTOCOL))
+                    # only the file's name goes through the pipe: a message that small never blocks,
+                    # even if the child is stuck and never reads (a whole document could fill the pipe)
+                    self._child.send("document", str(path))
+                    source: str = self._child.result(timeout=_ANSWER)
+                    return source
             except Exception:  # noqa: BLE001 - it raised, died, timed out, or the document did not pickle
                 pass  # render here: the same answer, or the same exception, first hand
             finally:

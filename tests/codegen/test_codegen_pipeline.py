@@ -202,3 +202,20 @@ def test_a_child_started_early_serves_one_generation_and_is_stopped_when_unused(
     with _models_child.warming_up():
         assert len(multiprocessing.active_children()) == 1  # warming up, never taken
     assert multiprocessing.active_children() == []
+
+
+def test_a_models_child_that_never_reads_cannot_block_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a file name goes through the pipe: a stuck child (a lock held at fork time, say) that never
+    reads cannot leave the parent blocked on a full pipe; after the answer's deadline it renders itself."""
+
+    def stuck(conn: Any) -> str:
+        time.sleep(20)  # bounded, so the test cannot leave a process behind for long
+        return ""
+
+    monkeypatch.setattr(_models_child, "_serve", stuck)
+    monkeypatch.setattr(_models_child, "_ANSWER", 1.0)
+    document = _normalised_messy_shop()
+    document["info"]["description"] = "x" * 1_000_000  # far more than a pipe holds
+    expected = render_models(document, "", format_source=False)
+    assert _models_child.ModelsChild().render(document, "") == expected
+    assert multiprocessing.active_children() == []
