@@ -14,7 +14,7 @@ import jinja2
 from ._ir import ApiIR
 from ._naming import RUNTIME_EXPORTS
 
-__all__ = ["RenderError", "render_client_files"]
+__all__ = ["RenderError", "load_templates", "render_client_files"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _ONE_TYPE = r"[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_.\[\], |]+\])?"
@@ -89,6 +89,9 @@ def _template_cache() -> jinja2.BytecodeCache | None:
         return None
 
 
+_TEMPLATE_NAMES = ("_calls.py", "_errors.py", "_runtime.py", "client.py", "__init__.py")
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
@@ -101,6 +104,21 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(lit=literal, ident=identifier, annotation=annotation, doc=docstring)
     return env
+
+
+@cache
+def _loaded() -> jinja2.Environment:
+    """One environment per process with the client templates loaded (jinja2 re-reads a changed file)."""
+    env = _environment()
+    for name in _TEMPLATE_NAMES:
+        env.get_template(name + ".jinja")
+    return env
+
+
+def load_templates() -> None:
+    """Load the client templates now (compiled ones from the cache): `generate` calls this while it waits for
+    datamodel-code-generator, so rendering the client later costs only the rendering."""
+    _loaded()
 
 
 def _client_doc(ir: ApiIR, client_name: str) -> str:
@@ -124,7 +142,7 @@ def render_client_files(
     ir: ApiIR, *, header: str, base_url: str, client_name: str, model_classes: frozenset[str], sha256: str
 ) -> dict[str, str]:
     """Unformatted sources of `_calls.py`, `_errors.py`, `_runtime.py`, `client.py` and `__init__.py`."""
-    env = _environment()
+    env = _loaded()
     async_name = "Async" + client_name
     context = {
         "ir": ir,
@@ -140,10 +158,4 @@ def render_client_files(
     extra = ["DEFAULT_BASE_URL", "SPEC_SHA256"] + (["WEBHOOK_PAYLOADS"] if ir.webhooks else [])
     context["runtime_exports"] = RUNTIME_EXPORTS
     context["exports"] = sorted({*RUNTIME_EXPORTS, client_name, async_name, *model_classes, *extra})
-    return {
-        "_calls.py": env.get_template("_calls.py.jinja").render(context),
-        "_errors.py": env.get_template("_errors.py.jinja").render(context),
-        "_runtime.py": env.get_template("_runtime.py.jinja").render(context),
-        "client.py": env.get_template("client.py.jinja").render(context),
-        "__init__.py": env.get_template("__init__.py.jinja").render(context),
-    }
+    return {name: env.get_template(name + ".jinja").render(context) for name in _TEMPLATE_NAMES}

@@ -157,6 +157,9 @@ def _render(
     document_id_carriers(document, ir.id_carriers)
     if staged is not None:
         staged.start()  # on the core this process leaves idle while it waits for the models
+    from ._client import load_templates, render_client_files  # jinja2
+
+    load_templates()  # while datamodel-code-generator works in its child
     models = ruff_format(models_child.render(document, header), "models.py")
     classes = class_names(models)
     bad = _check_models(ir, classes, client)
@@ -164,8 +167,6 @@ def _render(
         raise SpecError([*findings, *bad])
     if staged is not None:
         staged.models_ready(models)  # the child builds the model classes while the client is rendered
-    from ._client import render_client_files  # jinja2: imported while the child works
-
     sources = render_client_files(
         ir,
         header=header,
