@@ -72,6 +72,7 @@ def _register(module_name: str, target: typer.Typer) -> Any:
 # Commands that end soon after they start: run from the console script, they keep the cyclic garbage
 # collector off to the end (``main``); `generate` collects once between two specs.
 SHORT_COMMANDS = frozenset({"generate", "lint", "list-rules"})
+_console_script = False  # set by ``main``: this process runs one command, then ends
 
 
 def _imported_without_collections(register: Any, module_name: str, target: typer.Typer) -> Any:
@@ -79,15 +80,16 @@ def _imported_without_collections(register: Any, module_name: str, target: typer
 
     Importing a command's modules (datamodel-code-generator, Hypothesis, Schemathesis, ...) creates tens of
     thousands of objects that live as long as the process; collections meanwhile walk them again and
-    again for nothing. ``gc.freeze()`` then keeps them out of every later collection, which also spares a
-    long ``run`` or ``serve`` from re-walking them. The collector's state comes back afterwards (``main``
-    decides whether it is on)."""
+    again for nothing. In the console script, ``gc.freeze()`` then keeps them out of every later collection,
+    which also spares a long ``run`` or ``serve`` from re-walking them (not when the app is used in another
+    program, whose own objects would be frozen with them). The collector's state comes back afterwards."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         return register(module_name, target)
     finally:
-        gc.freeze()
+        if _console_script:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -211,6 +213,8 @@ def _collector_for(args: list[str]) -> None:
 
 
 def main() -> None:
+    global _console_script
+    _console_script = True
     _collector_for(sys.argv[1:])
     for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) is not signal.SIG_IGN:  # `nohup` and `cmd &` ignore some: keep that

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codegen_support import FIXTURES, PACKAGE_FILES
+from codegen_support import FIXTURES, PACKAGE_FILES, REPO
 
 from codegen import _generate, _importcheck, _models_child, build_tree, import_check, load_spec, write_tree
 from codegen._models import render_models
@@ -219,3 +219,16 @@ def test_a_models_child_that_never_reads_cannot_block_the_parent(monkeypatch: py
     expected = render_models(document, "", format_source=False)
     assert _models_child.ModelsChild().render(document, "") == expected
     assert multiprocessing.active_children() == []
+
+
+def test_the_command_line_app_run_inside_another_program_freezes_none_of_its_objects() -> None:
+    """Only the console script (``main``) freezes what a command imported: a program (or a test) invoking
+    the app keeps its own objects collectable."""
+    from typer.testing import CliRunner
+
+    from orders_contract.cli import app
+
+    before = gc.get_freeze_count()
+    result = CliRunner().invoke(app, ["lint", str(REPO / "spec" / "karrio-batch-orders.yaml")])
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == before
