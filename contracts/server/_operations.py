@@ -234,7 +234,9 @@ class OperationWorker:
         self._next_stale_check = now + self.lease_seconds() / 2
         queued, running = statuses(self.state)[:2]
         claimed_before = datetime.now(UTC) - timedelta(seconds=self.lease_seconds())
-        moved = self.state.store.requeue_stale(running, queued, claimed_before.strftime(ISO_FORMAT))
+        moved = self.state.store.reset_unfinished(
+            running, queued, claimed_before=claimed_before.strftime(ISO_FORMAT)
+        )
         if moved:
             log.warning("%d operation(s) were running longer than their lease: queued again", moved)
             self.wake()

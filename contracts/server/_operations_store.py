@@ -60,13 +60,17 @@ class OperationsTable:
             )
             return int(cursor.lastrowid or 0)
 
-    def reset_unfinished(self, running: str, queued: str) -> int:
-        """At start-up: operations a dead process was running go back to the queue."""
+    def reset_unfinished(self, running: str, queued: str, *, claimed_before: str | None = None) -> int:
+        """Operations a dead process was running go back to the queue; their count.  At start-up, all of
+        them; with ``claimed_before`` (an ISO time), only those claimed before it: left by a worker process
+        that died while the others went on serving."""
+        sql = "UPDATE operations SET status = ? WHERE pending = 1 AND status = ?"
+        values: tuple[str, ...] = (queued, running)
+        if claimed_before is not None:
+            sql += " AND updated_at < ?"
+            values += (claimed_before,)
         with self.write() as conn:
-            cursor = conn.execute(
-                "UPDATE operations SET status = ? WHERE pending = 1 AND status = ?", (queued, running)
-            )
-            return cursor.rowcount
+            return conn.execute(sql, values).rowcount
 
     def next_queued(self, queued: str, skip: set[int]) -> Iterator[int]:
         rows = self.conn.execute(
@@ -107,16 +111,6 @@ class OperationsTable:
             sql += " AND pending = 1 AND status = ? AND attempts = ?"
             values += run
         return conn.execute(sql, values).rowcount == 1
-
-    def requeue_stale(self, running: str, queued: str, claimed_before: str) -> int:
-        """Operations left running by a worker process that died while the others went on (claimed before
-        ``claimed_before``, an ISO time) go back to the queue; their count."""
-        with self.write() as conn:
-            cursor = conn.execute(
-                "UPDATE operations SET status = ? WHERE pending = 1 AND status = ? AND updated_at < ?",
-                (queued, running, claimed_before),
-            )
-            return cursor.rowcount
 
     @staticmethod
     def requeue_operation(conn: sqlite3.Connection, pk: int, running: str, queued: str) -> None:

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -76,11 +77,12 @@ def test_only_the_latest_claim_may_finish_an_operation(tmp_path: Path) -> None:
 
     store = Store(str(tmp_path / "ops.sqlite3"), shape_of(load_contract(SPEC)), background_checkpoint=False)
     try:
+        requeue = partial(store.reset_unfinished, "running", "queued")
         pk = store.add_operation("demo", "queued", b"[]", "2026-01-01T00:00:00.000000Z")
         first = store.claim_operation(pk, "queued", "running", "2026-01-01T00:00:01.000000Z")
         assert first is not None
-        assert store.requeue_stale("running", "queued", "2026-01-01T00:00:00.500000Z") == 0  # still leased
-        assert store.requeue_stale("running", "queued", "2026-01-01T00:00:12.000000Z") == 1  # lapsed
+        assert requeue(claimed_before="2026-01-01T00:00:00.500000Z") == 0  # still leased
+        assert requeue(claimed_before="2026-01-01T00:00:12.000000Z") == 1  # lapsed
         second = store.claim_operation(pk, "queued", "running", "2026-01-01T00:00:13.000000Z")
         assert second is not None and second.attempts == first.attempts + 1
         with store.write() as conn:
@@ -89,6 +91,6 @@ def test_only_the_latest_claim_may_finish_an_operation(tmp_path: Path) -> None:
             assert store.finish_operation(conn, pk, "completed", b"[]", "t", run=("running", second.attempts))
         row = store.get_operation("demo", pk)
         assert row is not None and row.status == "completed"
-        assert store.requeue_stale("running", "queued", "2099-01-01T00:00:00.000000Z") == 0  # finished
+        assert requeue(claimed_before="2099-01-01T00:00:00.000000Z") == 0  # finished
     finally:
         store.close()
