@@ -206,8 +206,9 @@ def build_tree(
     from the contract or the file name. Python's cyclic garbage collector is paused meanwhile (see
     `collector_paused`).
     """
-    with collector_paused():
-        return _build_tree(spec, package, check_import=check_import, client=client)
+    # datamodel-code-generator warms up in its child, on the second core, while the spec is checked here
+    with collector_paused(), contextlib.closing(take_models_child()) as models:
+        return _build_with(models, spec, package, check_import=check_import, client=client)
 
 
 @contextlib.contextmanager
@@ -225,16 +226,6 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _build_tree(
-    spec: LoadedSpec, package: str | None, *, check_import: bool, client: str | None
-) -> GeneratedTree:
-    models = take_models_child()  # datamodel-code-generator warms up on the second core meanwhile
-    try:
-        return _build_with(models, spec, package, check_import=check_import, client=client)
-    finally:
-        models.close()
 
 
 def _build_with(

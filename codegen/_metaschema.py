@@ -22,7 +22,7 @@ from typing import Any
 
 import jsonschema_rs
 
-__all__ = ["OAS31_DIALECT", "meta_schema_accepts"]
+__all__ = ["OAS31_DIALECT", "meta_schema_accepts", "package_folder"]
 
 OAS31_DIALECT = "https://spec.openapis.org/oas/3.1/dialect/base"
 _UNCHECKED_FORMATS = ("uri", "uri-reference", "iri", "iri-reference")
@@ -47,12 +47,17 @@ def _has_regress() -> bool:
     return importlib.util.find_spec("regress") is not None
 
 
+def package_folder(name: str) -> Path:
+    """The folder of an installed package, found without importing it (ModuleNotFoundError if absent)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{name} is not installed")
+    return Path(spec.submodule_search_locations[0])
+
+
 @cache
 def _meta_validator() -> Any:
-    spec = importlib.util.find_spec("openapi_schema_validator")  # its folder, without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("openapi-schema-validator is not installed")
-    folder = Path(spec.submodule_search_locations[0]) / "schemas" / "oas3.1"
+    folder = package_folder("openapi_schema_validator") / "schemas" / "oas3.1"
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     resources = [json.loads(p.read_text(encoding="utf-8")) for p in files]  # as openapi-schema-validator
     by_id = {r["$id"]: r for r in resources}

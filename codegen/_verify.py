@@ -21,18 +21,16 @@ that on our specs and on many broken variants of them. The checks:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import string
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
 from ._load import resolve_ref
-from ._metaschema import OAS31_DIALECT, meta_schema_accepts
+from ._metaschema import OAS31_DIALECT, meta_schema_accepts, package_folder
 
 __all__ = ["proves_valid"]
 
@@ -56,10 +54,7 @@ class _NotSure(Exception):
 
 @cache
 def _document_validator() -> Any:
-    spec = importlib.util.find_spec("openapi_spec_validator")  # its folder, without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise _NotSure
-    path = Path(spec.submodule_search_locations[0]) / "resources" / "schemas" / "v3.1" / "schema.json"
+    path = package_folder("openapi_spec_validator") / "resources" / "schemas" / "v3.1" / "schema.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
     return jsonschema_rs.validator_cls_for(schema)(schema)  # as openapi-spec-validator builds it
 
