@@ -199,6 +199,7 @@ root = Path(tempfile.mkdtemp()); (root / "bench_pkg").mkdir()
 for name, text in {{**formatted, "models.py": models}}.items():
     (root / "bench_pkg" / name).write_text(text)
 sys.path.insert(0, str(root)); sys.dont_write_bytecode = True
+sys.modules["httpx._main"] = None  # as the import-check child: httpx without its own command line
 stage("import check (forked child): httpx", lambda: importlib.import_module("httpx"))
 stage("import check: the package (models.py's pydantic classes, the client modules)",
       lambda: importlib.import_module("bench_pkg"))

@@ -350,6 +350,7 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 targets.append(Target(name, url + operation.path, header, pid))
         for target in targets:
             _check_accepted(target, body)
+        asynchronous = contract.processing.asynchronous
         for mix_no, mix in enumerate(args.mixes):
             runs: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
             background = ""
@@ -357,7 +358,6 @@ def write_side(dialect: str, args: argparse.Namespace, prism: list[str] | None) 
                 order = targets if (mix_no + round_no) % 2 == 0 else targets[::-1]  # alternate the order
                 for target in order:
                     # the background worker's throughput, from the reference's first run of this mix
-                    asynchronous = contract.processing.asynchronous
                     watched = target.name == "reference" and asynchronous and not background
                     saved_before = _stored_orders(ours.db_path) if watched else 0
                     started = time.monotonic()
