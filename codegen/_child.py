@@ -21,6 +21,7 @@ from typing import Any
 __all__ = ["Child", "ChildFailed", "Fed", "fork_available", "receive", "start"]
 
 _TIMEOUT = 30.0  # both jobs take well under a second; a stuck fork (a lock held at fork time) is abandoned
+_WAIT = 600.0  # longest a fed child waits for the parent's next message (the parent working on a huge spec)
 
 
 class ChildFailed(Exception):
@@ -106,7 +107,7 @@ class Fed:
         self._conn.close()
 
 
-def receive(conn: Connection, expected: str, wait: float) -> Any:
+def receive(conn: Connection, expected: str, wait: float = _WAIT) -> Any:
     """In a child: the parent's next message (tag ``expected``); raise if it does not come within ``wait``
     seconds or the parent is gone."""
     parent, deadline = os.getppid(), time.monotonic() + wait

@@ -27,7 +27,6 @@ from . import _child
 __all__ = ["ImportFailed", "StagedImport", "fresh_interpreter_import"]
 
 _TIMEOUT = 120
-_WAIT = 600.0  # longest the child waits for the parent's next step (generating a huge spec)
 _DEPENDENCIES = ("pydantic", "httpx")  # imported by every generated package
 
 
@@ -89,9 +88,9 @@ def _staged(root: str, package: str, conn: Connection) -> None:
     with contextlib.suppress(Exception):  # only a head start: the check itself is the import below
         _warm_up_pydantic()
     sys.path.insert(0, root)
-    _child.receive(conn, "models", _WAIT)
+    _child.receive(conn, "models")
     importlib.import_module(package + ".models")  # the expensive part: model classes
-    modules: list[str] = _child.receive(conn, "go", _WAIT)
+    modules: list[str] = _child.receive(conn, "go")
     importlib.reload(importlib.import_module(package))  # now the real __init__ (it was a placeholder)
     for module in modules:
         importlib.import_module(package + module)

@@ -24,7 +24,6 @@ from ._models import render_models
 
 __all__ = ["WARM_UP", "ModelsChild", "take", "warming_up"]
 
-_WAIT = 600.0  # longest the child waits for the document (the parent validating a huge spec)
 _ANSWER = 60.0  # then the parent renders them itself (a stuck fork; our largest spec takes < 1 s)
 
 # A small spec using what most specs use, so the lazy imports happen here rather than on the real one.
@@ -65,7 +64,7 @@ WARM_UP: dict[str, Any] = {
 
 def _serve(conn: Connection) -> str:
     render_models(WARM_UP, "", format_source=False)
-    path = _child.receive(conn, "document", _WAIT)
+    path = _child.receive(conn, "document")
     document, header = pickle.loads(Path(path).read_bytes())  # noqa: S301 - written by our parent
     return render_models(document, header, format_source=False)
 
